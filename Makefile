@@ -1,0 +1,61 @@
+# citypipe: the commands a user types. Each target installs what it needs.
+#   make            build (Release)
+#   make demo       install, build, run the main pipeline, print a summary
+#   make test       install, build, run every test through CTest
+#   make bench      benchmarks against the anchor tools, as ratios
+#   make install PREFIX=/usr/local
+#   make clean
+# SANITIZE=1 builds with ASan/UBSan into build-asan/.
+
+PREFIX   ?= /usr/local
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+ifeq ($(SANITIZE),1)
+BUILD    ?= build-asan
+CMAKE_FLAGS += -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCITYPIPE_SANITIZE=ON
+else
+BUILD    ?= build
+CMAKE_FLAGS += -DCMAKE_BUILD_TYPE=Release
+endif
+
+# Debian packages: to build, to test, to benchmark.
+BUILD_PKGS = g++ cmake make pkg-config librdkafka-dev libcli11-dev libsimdjson-dev \
+             libfmt-dev libpq-dev catch2 libncurses-dev
+TEST_PKGS  = postgresql kcat tmux procps
+BENCH_PKGS = miller nodejs npm
+
+.PHONY: all build deps test-deps bench-deps demo test bench install clean fuzz
+
+all: build
+
+deps:
+	@bash scripts/deps.sh $(BUILD_PKGS)
+
+test-deps:
+	@bash scripts/deps.sh $(BUILD_PKGS) $(TEST_PKGS)
+
+bench-deps:
+	@bash scripts/deps.sh $(BUILD_PKGS) $(TEST_PKGS) $(BENCH_PKGS)
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: deps
+	@$(MAKE) --no-print-directory build
+	@bash examples/demo.sh $(BUILD)/bin
+
+test: test-deps
+	@$(MAKE) --no-print-directory build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+bench: bench-deps
+	@$(MAKE) --no-print-directory build
+	@bash bench/run.sh $(BUILD)/bin
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+clean:
+	rm -rf build build-asan

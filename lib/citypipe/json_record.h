@@ -1,0 +1,74 @@
+// One NDJSON line parsed into its top-level fields. Values stay views into the
+// parser's memory until the next parse, so a record is cheap to make and reuse.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "citypipe/event_time.h"
+
+namespace citypipe {
+
+enum class json_type : std::uint8_t { null, boolean, number, string, array, object };
+
+struct JsonField {
+  std::string_view key;    // unescaped
+  json_type type = json_type::null;
+  bool boolean = false;
+  bool integral = false;   // a number written without fraction or exponent
+  double number = 0;
+  std::int64_t integer = 0;  // valid when integral
+  std::string_view text;   // unescaped string, or raw JSON of an array or object
+};
+
+class JsonRecord {
+ public:
+  const std::vector<JsonField>& fields() const { return fields_; }
+  // The raw line the record came from (no line terminator).
+  std::string_view raw() const { return raw_; }
+
+  // The first field named key, or nullptr.
+  const JsonField* find(std::string_view key) const;
+
+  // Typed look-ups; nullopt when absent or of another type.
+  std::optional<double> number(std::string_view key) const;
+  std::optional<std::string_view> string(std::string_view key) const;
+  std::optional<bool> boolean(std::string_view key) const;
+
+  // The event time of field key: an RFC 3339 string or epoch seconds/ms.
+  std::optional<time_ms> time(std::string_view key) const;
+
+ private:
+  friend class JsonParser;
+  std::vector<JsonField> fields_;
+  std::string_view raw_;
+};
+
+// Parses lines into JsonRecords. Not thread-safe; keep one per reader.
+class JsonParser {
+ public:
+  JsonParser();
+  ~JsonParser();
+  JsonParser(const JsonParser&) = delete;
+  JsonParser& operator=(const JsonParser&) = delete;
+
+  // Parses one line. `capacity` is the readable size from line.data(); at
+  // least line.size() + padding() avoids a copy. On failure returns false and
+  // sets error to a short reason ("not a JSON object", "invalid JSON: ...").
+  bool parse(std::string_view line, std::size_t capacity, JsonRecord& out, std::string& error);
+  bool parse(std::string_view line, JsonRecord& out, std::string& error) {
+    return parse(line, line.size(), out, error);
+  }
+
+  static std::size_t padding();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace citypipe

@@ -1,0 +1,192 @@
+#include "citypipe/event_time.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+namespace citypipe {
+
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  // Howard Hinnant's algorithm: exact for the whole proleptic calendar.
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
+}
+
+namespace {
+
+bool digits(std::string_view s, std::size_t pos, std::size_t n, unsigned& out) {
+  if (pos + n > s.size()) return false;
+  unsigned v = 0;
+  for (std::size_t i = pos; i < pos + n; ++i) {
+    const char c = s[i];
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<unsigned>(c - '0');
+  }
+  out = v;
+  return true;
+}
+
+unsigned days_in_month(std::int64_t y, unsigned m) {
+  static constexpr unsigned table[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m == 2 && leap ? 29 : table[m - 1];
+}
+
+}  // namespace
+
+std::optional<time_ms> parse_rfc3339(std::string_view s) {
+  unsigned year, month, day, hour, minute, second;
+  if (!digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, month) ||
+      s[7] != '-' || !digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+      !digits(s, 11, 2, hour) || s[13] != ':' || !digits(s, 14, 2, minute) || s[16] != ':' ||
+      !digits(s, 17, 2, second))
+    return std::nullopt;
+  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 ||
+      minute > 59 || second > 60)
+    return std::nullopt;
+  std::size_t pos = 19;
+  std::int64_t millis = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    std::size_t n = 0;
+    std::int64_t scale = 100;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      millis += (s[pos] - '0') * scale;  // digits past milliseconds are truncated
+      scale /= 10;
+      ++pos;
+      ++n;
+    }
+    if (n == 0) return std::nullopt;
+  }
+  if (pos >= s.size()) return std::nullopt;
+  std::int64_t offset_min = 0;
+  if (s[pos] == 'Z' || s[pos] == 'z') {
+    ++pos;
+  } else if (s[pos] == '+' || s[pos] == '-') {
+    unsigned oh, om;
+    if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+        !digits(s, pos + 4, 2, om) || oh > 23 || om > 59)
+      return std::nullopt;
+    offset_min = (s[pos] == '-' ? -1 : 1) * static_cast<std::int64_t>(oh * 60 + om);
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != s.size()) return std::nullopt;
+  const std::int64_t days = days_from_civil(year, month, day);
+  const std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_min * 60;
+  return secs * 1000 + millis;
+}
+
+std::optional<time_ms> time_from_number(double v) {
+  if (!std::isfinite(v) || std::fabs(v) > 9.0e15) return std::nullopt;
+  if (std::fabs(v) > 1e11) return static_cast<time_ms>(std::llround(v));
+  return static_cast<time_ms>(std::llround(v * 1000.0));
+}
+
+void write_rfc3339(char* p, time_ms t) {
+  std::int64_t days = t >= 0 ? t / 86400000 : (t - 86399999) / 86400000;
+  auto ms_of_day = static_cast<unsigned>(t - days * 86400000);
+  std::int64_t y;
+  unsigned m, d;
+  civil_from_days(days, y, m, d);
+  const unsigned secs = ms_of_day / 1000, ms = ms_of_day % 1000;
+  const unsigned hh = secs / 3600, mm = secs / 60 % 60, ss = secs % 60;
+  auto two = [](char* q, unsigned v) {
+    q[0] = static_cast<char>('0' + v / 10);
+    q[1] = static_cast<char>('0' + v % 10);
+  };
+  const auto yy = static_cast<unsigned>(y < 0 ? 0 : y > 9999 ? 9999 : y);
+  two(p, yy / 100);
+  two(p + 2, yy % 100);
+  p[4] = '-';
+  two(p + 5, m);
+  p[7] = '-';
+  two(p + 8, d);
+  p[10] = 'T';
+  two(p + 11, hh);
+  p[13] = ':';
+  two(p + 14, mm);
+  p[16] = ':';
+  two(p + 17, ss);
+  p[19] = '.';
+  p[20] = static_cast<char>('0' + ms / 100);
+  two(p + 21, ms % 100);
+  p[23] = 'Z';
+}
+
+void append_rfc3339(std::string& out, time_ms t) {
+  const std::size_t n = out.size();
+  out.resize(n + 24);
+  write_rfc3339(out.data() + n, t);
+}
+
+std::string format_rfc3339(time_ms t) {
+  std::string s;
+  append_rfc3339(s, t);
+  return s;
+}
+
+std::optional<time_ms> parse_duration(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  double total = 0;
+  std::size_t pos = 0;
+  while (pos < s.size()) {
+    const std::size_t start = pos;
+    bool dot = false;
+    while (pos < s.size() && ((s[pos] >= '0' && s[pos] <= '9') || (s[pos] == '.' && !dot))) {
+      dot = dot || s[pos] == '.';
+      ++pos;
+    }
+    if (pos == start) return std::nullopt;
+    double value = 0;
+    if (std::sscanf(std::string(s.substr(start, pos - start)).c_str(), "%lf", &value) != 1)
+      return std::nullopt;
+    std::size_t unit_end = pos;
+    while (unit_end < s.size() && s[unit_end] >= 'a' && s[unit_end] <= 'z') ++unit_end;
+    const std::string_view unit = s.substr(pos, unit_end - pos);
+    double scale;
+    if (unit.empty() && start == 0 && unit_end == s.size()) scale = 1000;
+    else if (unit == "ms") scale = 1;
+    else if (unit == "s") scale = 1000;
+    else if (unit == "m") scale = 60000;
+    else if (unit == "h") scale = 3600000;
+    else if (unit == "d") scale = 86400000;
+    else return std::nullopt;
+    total += value * scale;
+    pos = unit_end;
+  }
+  if (total > 9.0e15) return std::nullopt;
+  return static_cast<time_ms>(std::llround(total));
+}
+
+std::string format_duration(time_ms d) {
+  struct unit { time_ms ms; const char* name; };
+  static constexpr unit units[] = {{86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}};
+  for (const auto& u : units)
+    if (d != 0 && d % u.ms == 0) return std::to_string(d / u.ms) + u.name;
+  return std::to_string(d) + "ms";
+}
+
+time_ms wall_clock_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace citypipe
