@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# make bench: runs every bench/*.sh (each prints its rows of the table) with the
+# built tools first on PATH. Benchmarks compare with their anchor in the same
+# run and report ratios; they are never pass/fail tests.
+set -euo pipefail
+bin=$(cd "${1:?usage: run.sh BUILD/bin}" && pwd)
+export PATH="$bin:$PATH"
+here=$(cd "$(dirname "$0")" && pwd)
+export CITYPIPE_SOURCE=$(cd "$here/.." && pwd)
+echo "citypipe benchmarks on $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+for b in "$here"/[0-9a-z]*.sh; do
+  [ "$(basename "$b")" = run.sh ] && continue
+  echo
+  bash "$b" || echo "$(basename "$b"): failed with status $?"
+done
