@@ -1,0 +1,160 @@
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <limits>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "citypipe/json_record.h"
+#include "citypipe/json_write.h"
+#include "citypipe/line_reader.h"
+
+using namespace citypipe;
+
+namespace {
+
+std::string temp_file(const std::string& content) {
+  char path[] = "/tmp/citypipe-unit-XXXXXX";
+  const int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  REQUIRE(write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()));
+  close(fd);
+  return path;
+}
+
+struct ReadLine {
+  std::string text;
+  std::string file;
+  std::uint64_t number;
+  bool too_long;
+};
+
+std::vector<ReadLine> read_all(const std::vector<std::string>& files, std::size_t max_line) {
+  LineReader reader(files, max_line);
+  std::vector<ReadLine> lines;
+  Line line;
+  while (reader.next(line)) {
+    CHECK(line.capacity >= line.text.size() + 64);
+    lines.push_back({std::string(line.text), *line.file, line.number, line.too_long});
+  }
+  CHECK(reader.status().is_ok());
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("lines carry file and number; CRLF and a missing last newline are accepted", "[ndjson]") {
+  const std::string a = temp_file("{\"a\":1}\r\n{\"a\":2}\n{\"a\":3}");
+  const std::string b = temp_file("x\n\ny\n");
+  const auto lines = read_all({a, b}, 1 << 20);
+  REQUIRE(lines.size() == 6);
+  CHECK(lines[0].text == "{\"a\":1}");
+  CHECK(lines[1].text == "{\"a\":2}");
+  CHECK(lines[2].text == "{\"a\":3}");
+  CHECK(lines[2].file == a);
+  CHECK(lines[2].number == 3);
+  CHECK(lines[3].file == b);
+  CHECK(lines[3].number == 1);
+  CHECK(lines[4].text.empty());
+  CHECK(lines[5].number == 3);
+  std::remove(a.c_str());
+  std::remove(b.c_str());
+}
+
+TEST_CASE("a line over the limit is reported once and skipped, neighbours intact", "[ndjson]") {
+  const std::string big(5000, 'x');
+  const std::string f = temp_file("first\n" + big + "\nlast\n" + big);
+  const auto lines = read_all({f}, 1000);
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[0].text == "first");
+  CHECK(lines[1].too_long);
+  CHECK(lines[1].number == 2);
+  CHECK(lines[2].text == "last");
+  CHECK(lines[2].number == 3);
+  CHECK(lines[3].too_long);
+  std::remove(f.c_str());
+}
+
+TEST_CASE("many lines across chunk boundaries come out whole", "[ndjson]") {
+  std::string content;
+  for (int i = 0; i < 200000; ++i) content += "{\"i\":" + std::to_string(i) + "}\n";
+  const std::string f = temp_file(content);
+  const auto lines = read_all({f}, 100);
+  REQUIRE(lines.size() == 200000);
+  CHECK(lines[123456].text == "{\"i\":123456}");
+  std::remove(f.c_str());
+}
+
+TEST_CASE("a missing file is exit 66 before reading", "[ndjson]") {
+  LineReader reader({"/nonexistent/file.ndjson"}, 100);
+  CHECK(reader.check_files().code() == exit_no_input);
+}
+
+TEST_CASE("records expose typed top-level fields", "[ndjson]") {
+  JsonParser parser;
+  JsonRecord rec;
+  std::string err;
+  REQUIRE(parser.parse(
+      R"({"ts":"2026-11-22T14:00:00Z","zone":"Down\"town","t":21.5,"n":42,"ok":true,"x":null,"arr":[1,{"b":2}],"o":{"k":"v"}})",
+      rec, err));
+  CHECK(rec.fields().size() == 8);
+  CHECK(rec.string("zone") == std::string_view("Down\"town"));
+  CHECK(rec.number("t") == 21.5);
+  CHECK(rec.find("n")->integral);
+  CHECK(rec.find("n")->integer == 42);
+  CHECK_FALSE(rec.find("t")->integral);
+  CHECK(rec.boolean("ok") == true);
+  CHECK(rec.find("x")->type == json_type::null);
+  CHECK(rec.find("arr")->text == R"([1,{"b":2}])");
+  CHECK(rec.find("o")->type == json_type::object);
+  CHECK(rec.time("ts") == parse_rfc3339("2026-11-22T14:00:00Z"));
+  CHECK_FALSE(rec.number("zone").has_value());
+  CHECK(rec.find("missing") == nullptr);
+}
+
+TEST_CASE("lines that are not one JSON object are refused with a reason", "[ndjson]") {
+  JsonParser parser;
+  JsonRecord rec;
+  std::string err;
+  for (const char* bad : {"", "   ", "[1,2]", "42", "\"s\"", "{\"a\":", "{\"a\":1", "{\"a\":NaN}",
+                          "{\"a\":1} {\"b\":2}", "{\"a\":1}x", "{a:1}", "{\"a\":1e999}",
+                          "{\"a\":\"\xff\xfe\"}", "not json"}) {
+    INFO(bad);
+    CHECK_FALSE(parser.parse(bad, rec, err));
+    CHECK_FALSE(err.empty());
+  }
+  CHECK(parser.parse("  {\"a\":1}  ", rec, err));
+  CHECK(parser.parse("{}", rec, err));
+  CHECK(rec.fields().empty());
+}
+
+TEST_CASE("JSON output: numbers shortest, strings escaped, objects extended", "[ndjson]") {
+  std::string out;
+  append_json_number(out, 0.1);
+  out += ' ';
+  append_json_number(out, 42.0);
+  out += ' ';
+  append_json_number(out, -1.5e-7);
+  out += ' ';
+  append_json_number(out, std::numeric_limits<double>::quiet_NaN());
+  CHECK(out == "0.1 42 -1.5e-07 null");
+  out.clear();
+  append_json_string(out, "a\"b\\c\n\x01");
+  CHECK(out == R"("a\"b\\c\n\u0001")");
+  out.clear();
+  ObjectWriter(out, R"({"a":1} )").key("score").number(0.75).finish();
+  CHECK(out == "{\"a\":1,\"score\":0.75}\n");
+  out.clear();
+  ObjectWriter(out, "{ }").key("x").boolean(true).finish();
+  CHECK(out == "{ \"x\":true}\n");
+  out.clear();
+  ObjectWriter w(out);
+  w.key("ts").time(0);
+  w.key("k").string("v");
+  w.finish();
+  CHECK(out == "{\"ts\":\"1970-01-01T00:00:00.000Z\",\"k\":\"v\"}\n");
+}
