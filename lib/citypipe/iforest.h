@@ -1,0 +1,111 @@
+// Isolation Forest (Liu, Ting and Zhou, ICDM 2008) as plain data and
+// functions: training on rows of doubles, scoring, no I/O. Scores are the
+// paper's s = 2^(-E(h)/c(psi)) in [0,1], higher meaning more anomalous, the
+// same as scikit-learn's -score_samples for the same trees.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace citypipe {
+
+// c(n): the average path length of an unsuccessful search in a binary search
+// tree of n points, c(0) = c(1) = 0, c(2) = 1 (as scikit-learn defines it).
+double average_path_length(double n);
+
+// One isolation tree in a flat array. Children of a split are adjacent
+// (left, left + 1) and follow their parent; a leaf points at itself with an
+// infinite split, so walking a fixed `depth` steps from the root always ends
+// on the leaf a point falls into, without branches.
+class IsolationTree {
+ public:
+  struct Node {
+    double split;            // x[feature] < split goes left; +inf at a leaf
+    std::uint32_t feature;
+    std::uint32_t left;      // left child; a leaf's own index
+  };
+
+  // The nodes as stored in a model file: left[i] == 0 marks a leaf (the root
+  // is nobody's child); size[i] is the number of training samples at node i.
+  // Fails (nullopt, with error set) unless every child follows its parent,
+  // every index is in range and every feature is below n_features.
+  static std::optional<IsolationTree> make(std::vector<std::uint32_t> feature,
+                                           std::vector<double> split,
+                                           std::vector<std::uint32_t> left,
+                                           std::vector<std::uint32_t> size,
+                                           std::size_t n_features, std::string& error);
+
+  // h(x): edges from the root to x's leaf plus c(leaf size).
+  double path_length(const double* x) const {
+    std::uint32_t i = 0;
+    for (std::uint32_t d = 0; d < depth_; ++d)
+      i = nodes_[i].left + static_cast<std::uint32_t>(x[nodes_[i].feature] >= nodes_[i].split);
+    return leaf_value_[i];
+  }
+  // As path_length, but a NaN x[feature] takes both branches, weighted by the
+  // share of training samples that went each way.
+  double path_length_missing(const double* x) const;
+
+  const std::vector<Node>& nodes() const { return nodes_; }
+  const std::vector<double>& leaf_values() const { return leaf_value_; }
+  const std::vector<std::uint32_t>& sizes() const { return size_; }
+  std::uint32_t depth() const { return depth_; }
+  bool is_leaf(std::uint32_t i) const { return nodes_[i].left == i; }
+
+ private:
+  friend class IsolationForest;
+  void finish();  // leaf values and depth from the structure
+
+  std::vector<Node> nodes_;
+  std::vector<double> leaf_value_;  // depth + c(size) at leaves
+  std::vector<std::uint32_t> size_;
+  std::uint32_t depth_ = 0;
+};
+
+struct ForestParams {
+  std::size_t trees = 100;
+  std::size_t sample = 256;  // psi, drawn without replacement (fewer if fewer rows)
+  std::uint64_t seed = 0;
+};
+
+class IsolationForest {
+ public:
+  IsolationForest() = default;
+  // Builds from trees already made (a model file); psi is the sample size used.
+  IsolationForest(std::vector<IsolationTree> trees, std::size_t n_features, std::size_t psi);
+
+  // Trains on n_rows rows of n_features doubles (row-major). Each tree draws
+  // psi = min(sample, n_rows) rows, splits a random non-constant attribute
+  // uniformly in its range, up to height ceil(log2 psi). The same rows,
+  // parameters and seed give the same forest everywhere. Rows containing NaN
+  // must be left out by the caller.
+  static IsolationForest train(const double* rows, std::size_t n_rows, std::size_t n_features,
+                               const ForestParams& params);
+
+  // The anomaly score of one row.
+  double score(const double* x) const;
+  // Scores of n rows (row-major) into out; tree by tree, so that each tree
+  // stays in cache while a batch goes through it.
+  void score_batch(const double* rows, std::size_t n, double* out) const;
+  // As score, NaN meaning a missing field (see path_length_missing).
+  double score_missing(const double* x) const;
+
+  const std::vector<IsolationTree>& trees() const { return trees_; }
+  std::size_t n_features() const { return n_features_; }
+  std::size_t psi() const { return psi_; }
+
+ private:
+  double to_score(double mean_path) const;
+  std::vector<IsolationTree> trees_;
+  std::size_t n_features_ = 0;
+  std::size_t psi_ = 0;
+};
+
+// The threshold that flags a share p of the training scores: their (1 - p)
+// quantile with linear interpolation, as scikit-learn's contamination does.
+double contamination_threshold(std::vector<double> scores, double p);
+
+}  // namespace citypipe

@@ -1,0 +1,295 @@
+#include "citypipe/iforest.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <utility>
+
+namespace citypipe {
+
+namespace {
+
+constexpr double euler_gamma = 0.5772156649015329;
+constexpr double infinity = std::numeric_limits<double>::infinity();
+
+std::uint64_t splitmix64(std::uint64_t& x) {
+  std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+// Deterministic on every platform (std:: distributions are not):
+// splitmix64-seeded xoshiro256**.
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) {
+    for (auto& s : s_) s = splitmix64(seed);
+  }
+  std::uint64_t next() {
+    const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    const std::uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
+  // Uniform in [0, n), n > 0; the modulo bias is below 2^-40 for any sample size.
+  std::uint64_t below(std::uint64_t n) { return next() % n; }
+  // Uniform in the open interval (0, 1).
+  double unit() { return (static_cast<double>(next() >> 11) + 0.5) * 0x1.0p-53; }
+
+ private:
+  std::uint64_t s_[4];
+};
+
+}  // namespace
+
+double average_path_length(double n) {
+  if (n <= 1) return 0;
+  if (n <= 2) return 1;
+  return 2.0 * (std::log(n - 1.0) + euler_gamma) - 2.0 * (n - 1.0) / n;
+}
+
+std::optional<IsolationTree> IsolationTree::make(std::vector<std::uint32_t> feature,
+                                                 std::vector<double> split,
+                                                 std::vector<std::uint32_t> left,
+                                                 std::vector<std::uint32_t> size,
+                                                 std::size_t n_features, std::string& error) {
+  const std::size_t n = feature.size();
+  if (n == 0 || split.size() != n || left.size() != n || size.size() != n) {
+    error = "tree arrays are empty or of different lengths";
+    return std::nullopt;
+  }
+  if (n > std::numeric_limits<std::uint32_t>::max() / 2) {
+    error = "tree too large";
+    return std::nullopt;
+  }
+  std::vector<std::uint8_t> parents(n, 0);
+  IsolationTree t;
+  t.nodes_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto self = static_cast<std::uint32_t>(i);
+    if (left[i] == 0) {
+      t.nodes_[i] = {infinity, 0, self};
+      continue;
+    }
+    if (left[i] <= i || std::size_t{left[i]} + 1 >= n) {
+      error = "tree node " + std::to_string(i) + " has a child out of order or out of range";
+      return std::nullopt;
+    }
+    if (feature[i] >= n_features || std::isnan(split[i])) {
+      error = "tree node " + std::to_string(i) + " has a bad feature or split";
+      return std::nullopt;
+    }
+    if (++parents[left[i]] > 1 || ++parents[left[i] + 1] > 1) {
+      error = "tree node " + std::to_string(left[i]) + " has two parents";
+      return std::nullopt;
+    }
+    t.nodes_[i] = {split[i], feature[i], left[i]};
+  }
+  for (std::size_t i = 1; i < n; ++i)
+    if (parents[i] != 1) {
+      error = "tree node " + std::to_string(i) + " is unreachable";
+      return std::nullopt;
+    }
+  t.size_ = std::move(size);
+  t.finish();
+  return t;
+}
+
+void IsolationTree::finish() {
+  const std::size_t n = nodes_.size();
+  std::vector<std::uint32_t> node_depth(n, 0);
+  leaf_value_.assign(n, 0.0);
+  depth_ = 0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (is_leaf(i)) {
+      leaf_value_[i] = node_depth[i] + average_path_length(size_[i]);
+      depth_ = std::max(depth_, node_depth[i]);
+    } else {
+      node_depth[nodes_[i].left] = node_depth[nodes_[i].left + 1] = node_depth[i] + 1;
+    }
+  }
+}
+
+double IsolationTree::path_length_missing(const double* x) const {
+  // Recursion depth is the tree's height (ceil(log2 psi)), so this stays shallow.
+  auto walk = [&](auto& self, std::uint32_t i) -> double {
+    while (!is_leaf(i)) {
+      const Node& nd = nodes_[i];
+      const double v = x[nd.feature];
+      if (!std::isnan(v)) {
+        i = nd.left + static_cast<std::uint32_t>(v >= nd.split);
+        continue;
+      }
+      const double nl = size_[nd.left], nr = size_[nd.left + 1];
+      const double wl = nl + nr > 0 ? nl / (nl + nr) : 0.5;
+      return wl * self(self, nd.left) + (1 - wl) * self(self, nd.left + 1);
+    }
+    return leaf_value_[i];
+  };
+  return walk(walk, 0);
+}
+
+IsolationForest::IsolationForest(std::vector<IsolationTree> trees, std::size_t n_features,
+                                 std::size_t psi)
+    : trees_(std::move(trees)), n_features_(n_features), psi_(psi) {}
+
+IsolationForest IsolationForest::train(const double* rows, std::size_t n_rows,
+                                       std::size_t n_features, const ForestParams& params) {
+  IsolationForest forest;
+  forest.n_features_ = n_features;
+  forest.psi_ = std::min(params.sample, n_rows);
+  if (n_rows == 0 || n_features == 0 || params.trees == 0) return forest;
+  const std::size_t psi = forest.psi_;
+  const auto limit = static_cast<std::uint32_t>(std::ceil(std::log2(std::max<double>(2.0, static_cast<double>(psi)))));
+
+  Rng rng(params.seed);
+  // One permutation, partially reshuffled per tree: its first psi entries are
+  // a uniform sample without replacement each time.
+  std::vector<std::uint32_t> perm(n_rows);
+  std::iota(perm.begin(), perm.end(), 0u);
+  std::vector<std::uint32_t> idx(psi);
+  std::vector<std::uint32_t> feats(n_features);
+  struct Task {
+    std::uint32_t node, begin, end, depth;
+  };
+  std::vector<Task> stack;
+
+  forest.trees_.reserve(params.trees);
+  for (std::size_t t = 0; t < params.trees; ++t) {
+    for (std::size_t i = 0; i < psi; ++i) std::swap(perm[i], perm[i + rng.below(n_rows - i)]);
+    std::copy(perm.begin(), perm.begin() + static_cast<std::ptrdiff_t>(psi), idx.begin());
+
+    IsolationTree tree;
+    tree.nodes_.reserve(2 * psi);
+    tree.size_.reserve(2 * psi);
+    tree.nodes_.push_back({infinity, 0, 0});
+    tree.size_.push_back(static_cast<std::uint32_t>(psi));
+    stack.push_back({0, 0, static_cast<std::uint32_t>(psi), 0});
+    while (!stack.empty()) {
+      const Task task = stack.back();
+      stack.pop_back();
+      const std::uint32_t n = task.end - task.begin;
+      if (task.depth >= limit || n <= 1) {
+        tree.nodes_[task.node] = {infinity, 0, task.node};
+        continue;
+      }
+      // A random attribute among those not constant here (as scikit-learn
+      // draws again when it hits a constant one).
+      std::iota(feats.begin(), feats.end(), 0u);
+      std::size_t remaining = n_features;
+      std::uint32_t f = 0;
+      double lo = 0, hi = 0;
+      bool found = false;
+      while (remaining > 0 && !found) {
+        const std::size_t r = rng.below(remaining);
+        f = feats[r];
+        std::swap(feats[r], feats[--remaining]);
+        lo = hi = rows[idx[task.begin] * n_features + f];
+        for (std::uint32_t k = task.begin + 1; k < task.end; ++k) {
+          const double v = rows[idx[k] * n_features + f];
+          lo = std::min(lo, v);
+          hi = std::max(hi, v);
+        }
+        found = hi > lo;
+      }
+      if (!found) {
+        tree.nodes_[task.node] = {infinity, 0, task.node};
+        continue;
+      }
+      const double split = lo + rng.unit() * (hi - lo);
+      const auto mid = static_cast<std::uint32_t>(
+          std::partition(idx.begin() + task.begin, idx.begin() + task.end,
+                         [&](std::uint32_t row) { return rows[row * n_features + f] < split; }) -
+          idx.begin());
+      const auto left = static_cast<std::uint32_t>(tree.nodes_.size());
+      tree.nodes_[task.node] = {split, f, left};
+      tree.nodes_.push_back({infinity, 0, left});
+      tree.nodes_.push_back({infinity, 0, left + 1});
+      tree.size_.push_back(mid - task.begin);
+      tree.size_.push_back(task.end - mid);
+      stack.push_back({left + 1, mid, task.end, task.depth + 1});
+      stack.push_back({left, task.begin, mid, task.depth + 1});
+    }
+    tree.finish();
+    forest.trees_.push_back(std::move(tree));
+  }
+  return forest;
+}
+
+double IsolationForest::to_score(double mean_path) const {
+  const double c = average_path_length(static_cast<double>(psi_));
+  if (c <= 0) return 0.5;  // one training row: nothing can be told apart
+  return std::exp2(-mean_path / c);
+}
+
+double IsolationForest::score(const double* x) const {
+  double sum = 0;
+  for (const auto& t : trees_) sum += t.path_length(x);
+  return to_score(trees_.empty() ? 0 : sum / static_cast<double>(trees_.size()));
+}
+
+double IsolationForest::score_missing(const double* x) const {
+  double sum = 0;
+  for (const auto& t : trees_) sum += t.path_length_missing(x);
+  return to_score(trees_.empty() ? 0 : sum / static_cast<double>(trees_.size()));
+}
+
+void IsolationForest::score_batch(const double* rows, std::size_t n, double* out) const {
+  // Blocks small enough that a block of rows and one tree both stay in L1;
+  // four walks at once so their loads overlap.
+  constexpr std::size_t block = 256;
+  const std::size_t nf = n_features_;
+  for (std::size_t b = 0; b < n; b += block) {
+    const std::size_t m = std::min(block, n - b);
+    const double* x = rows + b * nf;
+    double* acc = out + b;
+    std::fill(acc, acc + m, 0.0);
+    for (const auto& t : trees_) {
+      const IsolationTree::Node* nd = t.nodes_.data();
+      const double* leaf = t.leaf_value_.data();
+      const std::uint32_t depth = t.depth_;
+      std::size_t r = 0;
+      for (; r + 4 <= m; r += 4) {
+        const double* x0 = x + r * nf;
+        const double* x1 = x0 + nf;
+        const double* x2 = x1 + nf;
+        const double* x3 = x2 + nf;
+        std::uint32_t i0 = 0, i1 = 0, i2 = 0, i3 = 0;
+        for (std::uint32_t d = 0; d < depth; ++d) {
+          i0 = nd[i0].left + static_cast<std::uint32_t>(x0[nd[i0].feature] >= nd[i0].split);
+          i1 = nd[i1].left + static_cast<std::uint32_t>(x1[nd[i1].feature] >= nd[i1].split);
+          i2 = nd[i2].left + static_cast<std::uint32_t>(x2[nd[i2].feature] >= nd[i2].split);
+          i3 = nd[i3].left + static_cast<std::uint32_t>(x3[nd[i3].feature] >= nd[i3].split);
+        }
+        acc[r] += leaf[i0];
+        acc[r + 1] += leaf[i1];
+        acc[r + 2] += leaf[i2];
+        acc[r + 3] += leaf[i3];
+      }
+      for (; r < m; ++r) acc[r] += t.path_length(x + r * nf);
+    }
+    const double k = trees_.empty() ? 1.0 : static_cast<double>(trees_.size());
+    for (std::size_t r = 0; r < m; ++r) acc[r] = to_score(acc[r] / k);
+  }
+}
+
+double contamination_threshold(std::vector<double> scores, double p) {
+  if (scores.empty()) return 0.5;
+  std::sort(scores.begin(), scores.end());
+  const double pos = (1.0 - p) * static_cast<double>(scores.size() - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(pos));
+  const std::size_t hi = std::min(lo + 1, scores.size() - 1);
+  const double frac = pos - static_cast<double>(lo);
+  return scores[lo] + frac * (scores[hi] - scores[lo]);
+}
+
+}  // namespace citypipe
