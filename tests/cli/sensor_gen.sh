@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# sensor-gen as a user runs it: determinism, counts, quiet exit into `| head`,
+# exit codes, --stats.
+source "$(dirname "$0")/lib/testlib.sh"
+
+sensor-gen --fast --count 2000 --seed 42 > "$T/a"
+sensor-gen --fast --count 2000 --seed 42 > "$T/b"
+cmp -s "$T/a" "$T/b" || fail "same arguments gave different output"
+pass "same arguments, byte-identical output"
+sensor-gen --fast --count 2000 --seed 43 > "$T/c"
+cmp -s "$T/a" "$T/c" && fail "another seed gave the same output"
+pass "another seed, other output"
+
+assert_eq "$(count_lines "$T/a")" 2000 "--count 2000 gives 2000 lines"
+assert_eq "$(sensor-gen --fast --duration 10s --sensors 7 --seed 1 | wc -l)" 70 "--duration 10s with 7 sensors at 1s"
+assert_eq "$(sensor-gen --fast --duration 1m --interval 250ms --sensors 2 --seed 1 | wc -l)" 480 "--interval 250ms"
+for p in city grid home vehicle; do
+  assert_eq "$(sensor-gen --fast --profile $p --count 777 --seed 1 | wc -l)" 777 "--profile $p --count 777"
+done
+first=$(sensor-gen --fast --count 1 --start 2026-05-01T12:00:00+02:00 --seed 1)
+case "$first" in *'"ts":"2026-05-01T10:00:00.000Z"'*) pass "--start with an offset, printed in UTC" ;;
+  *) fail "--start: $first" ;; esac
+
+# A closed pipe ends the generator quietly with status 0, even an endless one.
+set +o pipefail
+sensor-gen --fast 2> "$T/err" | head -1 > /dev/null
+rc=${PIPESTATUS[0]}
+set -o pipefail
+assert_eq "$rc" 0 "endless sensor-gen | head -1 exits 0"
+assert_eq "$(wc -c < "$T/err" | tr -d ' ')" 0 "and says nothing"
+
+# Live mode follows the clock (--speed makes it faster); SIGTERM stops it with 130.
+sensor-gen --sensors 2 --speed 1000 --count 20 --seed 1 > "$T/live"
+assert_eq "$(count_lines "$T/live")" 20 "live mode at --speed 1000"
+sensor-gen --sensors 2 > "$T/slow" &
+pid=$!
+sleep 1.5
+kill -TERM $pid
+rc=0; wait $pid || rc=$?
+assert_eq "$rc" 130 "SIGTERM exits 130"
+n=$(count_lines "$T/slow")
+[ "$n" -ge 2 ] && [ "$n" -le 8 ] || fail "live stream after 1.5 s has $n lines (want 2..8)"
+pass "live stream is paced by the wall clock and flushed on SIGTERM ($n lines)"
+tail -c1 "$T/slow" | od -c | grep -q '\\n' || fail "last line cut short"
+
+assert_status 64 "unknown option is a usage error" -- sensor-gen --bogus
+assert_status 64 "bad duration is a usage error" -- sensor-gen --interval 5x
+assert_status 64 "bad profile is a usage error" -- sensor-gen --profile mars
+assert_status 64 "--count and --duration together" -- sensor-gen --count 1 --duration 1s
+assert_status 0 "--help" -- sensor-gen --help
+sensor-gen --help | grep -q -- '--anomaly-rate' || fail "--help lists --anomaly-rate"
+
+sensor-gen --fast --count 5000 --seed 9 --late-rate 0.1 --corrupt-rate 0.01 --stats > "$T/d" 2> "$T/stats"
+assert_contains "$T/stats" "sensor-gen: stats in=0 out=5000 rejected=0" "--stats line"
+corrupt=$(sed -n 's/.*corrupt=\([0-9]*\).*/\1/p' "$T/stats")
+[ "$corrupt" -gt 0 ] || fail "no corrupt lines"
+assert_eq "$(grep -c '"injected_anomaly"' "$T/d")" 5000 "5000 good lines among corrupt ones"
+assert_eq "$(count_lines "$T/d")" $((5000 + corrupt)) "corrupt lines are extra lines, counted in --stats"
