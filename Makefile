@@ -21,7 +21,8 @@ endif
 BUILD_PKGS = g++ cmake make pkg-config librdkafka-dev libcli11-dev libsimdjson-dev \
              libfmt-dev libpq-dev catch2 libncurses-dev
 TEST_PKGS  = postgresql kcat tmux procps
-BENCH_PKGS = miller nodejs npm
+# Node.js for DuckDB (npm) is installed by its benchmark only when missing.
+BENCH_PKGS = miller time python3-sklearn
 
 .PHONY: all build deps test-deps bench-deps demo test bench install clean fuzz
 

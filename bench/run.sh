@@ -8,7 +8,7 @@ export PATH="$bin:$PATH"
 here=$(cd "$(dirname "$0")" && pwd)
 export CITYPIPE_SOURCE=$(cd "$here/.." && pwd)
 echo "citypipe benchmarks on $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-for b in "$here"/[0-9a-z]*.sh; do
+for b in "$here"/[0-9]*.sh; do
   [ "$(basename "$b")" = run.sh ] && continue
   echo
   bash "$b" || echo "$(basename "$b"): failed with status $?"

@@ -1,0 +1,23 @@
+# Sourced by bench/*.sh: timing and the one row format of the benchmark table.
+
+# seconds_of CMD...: wall seconds of one run, output to /dev/null.
+seconds_of() {
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$@" > /dev/null
+  t1=$(date +%s.%N)
+  awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", b-a}'
+}
+
+# median N...: the median of numbers.
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
+
+# row WHAT OURS ANCHOR_NAME ANCHOR RATIO NOTE: one line of the table.
+row() { printf '| %-48s | %14s | %-30s | %14s | %8s | %s\n' "$1" "$2" "$3" "$4" "$5" "${6:-}"; }
+
+# peak_rss_kb CMD...: peak resident set size in KiB of one run (GNU time).
+peak_rss_kb() { /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -1; }
+
+# cpu_seconds_of CMD...: user+system CPU seconds of one run, output to /dev/null.
+# For single-process figures on a shared machine, CPU time is steadier than wall time.
+cpu_seconds_of() { /usr/bin/time -f '%U %S' "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%.4f", $1+$2}'; }
