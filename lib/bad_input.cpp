@@ -22,17 +22,26 @@ Status BadInput::open_reject_file(const std::string& path) {
 }
 
 bool BadInput::report(std::string_view file, std::uint64_t line, std::string_view reason,
-                      std::string_view raw) {
+                      std::string_view raw, bool complete) {
   ++count_;
   if (count_ <= max_messages_ || strict_)
     fmt::print(stderr, "{}: {}:{}: {}\n", tool_, file, line, reason);
   if (reject_ != nullptr) {
     std::fwrite(raw.data(), 1, raw.size(), reject_);
-    std::fputc('\n', reject_);
+    if (complete) std::fputc('\n', reject_);
     std::fflush(reject_);  // a reject file must hold every line even if we are killed
   }
   if (strict_) stopped_ = true;
   return !strict_;
+}
+
+void BadInput::continue_raw(std::string_view bytes, bool last) {
+  if (reject_ == nullptr) return;
+  std::fwrite(bytes.data(), 1, bytes.size(), reject_);
+  if (last) {
+    std::fputc('\n', reject_);
+    std::fflush(reject_);
+  }
 }
 
 void BadInput::print_summary() const {

@@ -103,19 +103,18 @@ bool LineReader::next(Line& line) {
       len = avail;  // last line without newline
       consumed = avail;
     } else if (avail >= max_line_ + 1 || skipping_) {
-      // Over-long line: report its head once, then discard until its newline.
+      // Over-long line: hand out what we have once, then read past the rest.
       if (!skipping_) {
         skipping_ = true;
         ++line_no_;
-        line = Line{std::string_view(start, std::min<std::size_t>(avail, 80)),
-                    buf_.size() - begin_, &display_name_, line_no_, true};
+        line = Line{std::string_view(start, avail), buf_.size() - begin_, &display_name_, line_no_,
+                    true, true};
         begin_ = end_;
         return true;
       }
+      if (overlong_sink_) overlong_sink_(std::string_view(start, avail), false);
       begin_ = end_;
-      if (!fill()) {
-        if (!status_.is_ok() || stop_requested()) return false;
-      }
+      if (!fill() && (!status_.is_ok() || stop_requested())) return false;
       continue;
     } else {
       if (!fill() && (!status_.is_ok() || stop_requested())) return false;
@@ -124,17 +123,18 @@ bool LineReader::next(Line& line) {
     begin_ += consumed;
     if (skipping_) {  // the tail of an over-long line
       skipping_ = false;
+      if (overlong_sink_) overlong_sink_(std::string_view(start, len), true);
       continue;
     }
     ++line_no_;
     if (len > max_line_) {
-      line = Line{std::string_view(start, 80), buf_.size() - (begin_ - consumed),
-                  &display_name_, line_no_, true};
+      line = Line{std::string_view(start, len), buf_.size() - (begin_ - consumed), &display_name_,
+                  line_no_, true, false};
       return true;
     }
     if (len > 0 && start[len - 1] == '\r') --len;
     line = Line{std::string_view(start, len), buf_.size() - (begin_ - consumed), &display_name_,
-                line_no_, false};
+                line_no_, false, false};
     return true;
   }
 }

@@ -95,6 +95,8 @@ RecordInput::RecordInput(Tool& tool)
       reader_(tool.options().inputs, tool.options().max_line_bytes, JsonParser::padding()) {
   Output* out = &tool.out();
   reader_.on_before_read([out] { out->flush(); });
+  BadInput* bad = &tool.bad_input();
+  reader_.on_overlong_bytes([bad](std::string_view bytes, bool last) { bad->continue_raw(bytes, last); });
   open_status_ = reader_.check_files();  // fail before any work, not midway
 }
 
@@ -105,7 +107,7 @@ bool RecordInput::next(JsonRecord& record) {
       if (!tool_.bad_input().report(*line_.file, line_.number,
                                     fmt::format("line longer than {} bytes",
                                                 tool_.options().max_line_bytes),
-                                    line_.text))
+                                    line_.text, !line_.continues))
         return false;
       continue;
     }

@@ -23,8 +23,11 @@ class BadInput {
   Status open_reject_file(const std::string& path);
 
   // Records one bad line. Returns false when the tool must stop (strict mode).
+  // complete=false: raw is only the head of the line; continue_raw() brings the rest.
   bool report(std::string_view file, std::uint64_t line, std::string_view reason,
-              std::string_view raw);
+              std::string_view raw, bool complete = true);
+  // More bytes of the last reported line, for the reject file; last ends the line.
+  void continue_raw(std::string_view bytes, bool last);
 
   std::uint64_t count() const { return count_; }
   bool stopped() const { return stopped_; }

@@ -18,7 +18,8 @@ struct Line {
   std::size_t capacity = 0;    // readable bytes from text.data() (>= text.size() + padding)
   const std::string* file = nullptr;  // "-" shows as "<stdin>"
   std::uint64_t number = 0;    // 1-based line number within file
-  bool too_long = false;       // text then holds only the line's first bytes
+  bool too_long = false;       // over max_line_bytes: a bad line
+  bool continues = false;      // too_long and text is only its head; the rest goes to the overlong sink
 };
 
 class LineReader {
@@ -39,6 +40,12 @@ class LineReader {
   // Called just before each blocking read(): tools flush their output here,
   // so that a live trickle goes downstream at once.
   void on_before_read(std::function<void()> hook) { before_read_ = std::move(hook); }
+
+  // Receives the rest of an over-long line as it is read past (last: its end),
+  // so that a reject file can keep the whole line without holding it in memory.
+  void on_overlong_bytes(std::function<void(std::string_view bytes, bool last)> sink) {
+    overlong_sink_ = std::move(sink);
+  }
 
   const Status& status() const { return status_; }
   // Display name of the current file ("<stdin>" for standard input).
@@ -61,6 +68,7 @@ class LineReader {
   bool skipping_ = false;            // inside an over-long line, discarding
   Status status_;
   std::function<void()> before_read_;
+  std::function<void(std::string_view, bool)> overlong_sink_;
 };
 
 }  // namespace citypipe
