@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "citypipe/metrics.h"
 #include "citypipe/signals.h"
 
 namespace citypipe {
@@ -11,6 +12,9 @@ Tool::Tool(std::string name, std::string description, bool with_inputs)
   app_.set_version_flag("--version", std::string(name_) + " (citypipe) 0.1.0");
   app_.add_flag("--stats", opts_.stats, "On exit, print records in, out, rejected and rate on stderr");
   app_.add_flag("--line-buffered", opts_.line_buffered, "Flush output after every line");
+  app_.add_option("--metrics-file", opts_.metrics_file,
+                  "Keep Prometheus text-format counters in FILE, rewritten every 2 s")
+      ->type_name("FILE");
   if (with_inputs_) {
     app_.add_flag("--strict", opts_.strict, "Stop at the first bad input line with status 65");
     app_.add_option("--reject", opts_.reject_file, "Write rejected input lines to FILE")
@@ -68,6 +72,20 @@ std::optional<int> Tool::after_parse() {
   return std::nullopt;
 }
 
+void Tool::update_metrics() {
+  if (opts_.metrics_file.empty() || metrics_failed_) return;
+  const double now = stats_.seconds();
+  if (now - metrics_written_at_ < 2.0) return;
+  metrics_written_at_ = now;
+  if (bad_) stats_.rejected = bad_->count();
+  const auto epoch = static_cast<double>(wall_clock_ms()) / 1000.0;
+  if (Status s = write_file_atomically(opts_.metrics_file, render_metrics(name_, stats_, epoch));
+      !s.is_ok()) {
+    warn(s.message() + " (metrics no longer written)");
+    metrics_failed_ = true;
+  }
+}
+
 void Tool::warn(std::string_view message) const { fmt::print(stderr, "{}: {}\n", name_, message); }
 
 int Tool::finish(const Status& status) {
@@ -77,6 +95,8 @@ int Tool::finish(const Status& status) {
     stats_.rejected = bad_->count();
   }
   if (opts_.stats) warn(stats_.format());
+  metrics_written_at_ = -1e9;  // the final counts, whatever the time
+  update_metrics();
   if (!status.is_ok()) {
     warn(status.message());
     return status.code();
@@ -94,7 +114,10 @@ RecordInput::RecordInput(Tool& tool)
     : tool_(tool),
       reader_(tool.options().inputs, tool.options().max_line_bytes, JsonParser::padding()) {
   Output* out = &tool.out();
-  reader_.on_before_read([out] { out->flush(); });
+  reader_.on_before_read([out, &tool] {
+    out->flush();
+    tool.update_metrics();
+  });
   BadInput* bad = &tool.bad_input();
   reader_.on_overlong_bytes([bad](std::string_view bytes, bool last) { bad->continue_raw(bytes, last); });
   open_status_ = reader_.check_files();  // fail before any work, not midway
@@ -116,6 +139,10 @@ bool RecordInput::next(JsonRecord& record) {
       continue;
     }
     ++tool_.stats().in;
+    if (++since_metrics_ == 4096) {
+      since_metrics_ = 0;
+      tool_.update_metrics();
+    }
     return true;
   }
   return false;

@@ -20,6 +20,8 @@ class Stats {
   // A tool-specific counter shown after the common ones (e.g. late=12).
   void set_extra(const std::string& name, std::uint64_t value);
 
+  const std::vector<std::pair<std::string, std::uint64_t>>& extras() const { return extra_; }
+
   double seconds() const;
   // The line, without the "TOOL: " prefix or newline. records_per_s counts
   // records in, or records out for a tool with no input.

@@ -35,6 +35,7 @@ struct CommonOptions {
   bool line_buffered = false;
   std::string reject_file;
   std::size_t max_line_bytes = 1 << 20;
+  std::string metrics_file;  // Prometheus textfile, rewritten every few seconds
 };
 
 class Tool {
@@ -57,6 +58,11 @@ class Tool {
   BadInput& bad_input() { return *bad_; }
   Stats& stats() { return stats_; }
 
+  // Rewrites --metrics-file when a few seconds have passed since the last
+  // time (cheap to call often; RecordInput calls it as records flow and
+  // before it waits for input).
+  void update_metrics();
+
   // "TOOL: message" on stderr.
   void warn(std::string_view message) const;
 
@@ -75,6 +81,8 @@ class Tool {
   std::unique_ptr<Output> out_;
   std::unique_ptr<BadInput> bad_;
   Stats stats_;
+  double metrics_written_at_ = -1e9;
+  bool metrics_failed_ = false;
 };
 
 // Reads the tool's inputs as JSON records, passing every bad line through the
@@ -102,6 +110,7 @@ class RecordInput {
   LineReader reader_;
   JsonParser parser_;
   Status open_status_;
+  std::uint32_t since_metrics_ = 0;
   Line line_;
   std::string error_;
 };

@@ -41,6 +41,13 @@ void sleep_until(citypipe::time_ms due_ms) {
   }
 }
 
+void count_into(citypipe::Stats& stats, const citypipe::SensorGenerator& gen, std::uint64_t made) {
+  stats.out = made;
+  stats.set_extra("anomalies", gen.anomalies());
+  stats.set_extra("late", gen.late());
+  stats.set_extra("corrupt", gen.corrupt());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -125,11 +132,10 @@ int main(int argc, char** argv) {
     }
     made += gen.next_tick(out.buffer(), limit - made);
     out.commit();
+    count_into(tool.stats(), gen, made);
+    tool.update_metrics();
   }
   gen.drain(out.buffer());
-  tool.stats().out = made;
-  tool.stats().set_extra("anomalies", gen.anomalies());
-  tool.stats().set_extra("late", gen.late());
-  tool.stats().set_extra("corrupt", gen.corrupt());
+  count_into(tool.stats(), gen, made);
   return tool.finish();
 }
