@@ -1,0 +1,72 @@
+// What tui-top's modes share: the options, the model under a lock, and the
+// input thread that feeds it.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "citypipe/dashboard.h"
+#include "citypipe/screen.h"
+#include "citypipe/tool.h"
+
+namespace tui_top {
+
+struct Options {
+  citypipe::DashboardConfig model;
+  citypipe::time_ms refresh = 1000;
+  std::string spark_field;  // empty: the first field
+  std::string sort;         // key, records, anomalies or a field; empty: key
+  bool reverse = false;
+  bool batch = false;
+  bool once = false;
+  bool color = true;
+  bool utf8 = true;
+  std::size_t width = 0;  // batch width; 0: terminal or $COLUMNS or 100
+  std::size_t alerts = 10;
+};
+
+// The model, the lock that guards it, and the state of the input thread.
+struct Shared {
+  explicit Shared(const citypipe::DashboardConfig& config) : model(config) {}
+  std::mutex mu;
+  std::condition_variable changed;  // input ended
+  citypipe::Dashboard model;
+  bool ended = false;  // guarded by mu
+};
+
+// Reads records into shared.model on its own thread, with the stop signals
+// blocked there so that they reach the thread drawing the screen.
+class Feed {
+ public:
+  Feed(citypipe::Tool& tool, Shared& shared);
+  ~Feed();  // stops and joins
+  // Asks the input thread to stop and waits for it (a blocked read is
+  // interrupted). Safe to call twice.
+  void stop();
+  const citypipe::Status& status() const { return input_.status(); }
+
+ private:
+  void run();
+  citypipe::Tool& tool_;
+  Shared& shared_;
+  citypipe::RecordInput input_;
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+// Resolves the --sort and --spark names against the fields seen so far.
+std::optional<std::size_t> sort_column_for(const citypipe::DashboardSnapshot& snapshot,
+                                           const std::string& name);
+std::size_t field_index_for(const std::vector<std::string>& fields, const std::string& name);
+
+// The modes. Each returns the input status for Tool::finish.
+citypipe::Status run_once(citypipe::Tool& tool, const Options& options);
+citypipe::Status run_batch(citypipe::Tool& tool, const Options& options);
+// Falls back to batch mode when /dev/tty cannot be opened. Sets quit_by_key.
+citypipe::Status run_terminal(citypipe::Tool& tool, const Options& options, bool& quit_by_key);
+
+}  // namespace tui_top

@@ -1,0 +1,85 @@
+// Batch modes: plain-text snapshots for logs and pipes, like top -b.
+#include <chrono>
+
+#include "app.h"
+#include "citypipe/signals.h"
+
+namespace tui_top {
+
+namespace {
+
+void print_snapshot(citypipe::Tool& tool, const citypipe::DashboardSnapshot& snapshot,
+                    const Options& options, const citypipe::ScreenInfo& info, bool separator) {
+  citypipe::ViewState view;
+  view.refresh = options.refresh;
+  view.reverse = options.reverse;
+  view.sort_column = sort_column_for(snapshot, options.sort).value_or(0);
+  citypipe::ScreenOptions screen;
+  screen.width = options.width;
+  screen.height = 0;
+  screen.utf8 = options.utf8;
+  screen.batch_alerts = options.alerts;
+  std::string& out = tool.out().buffer();
+  if (separator) out += '\n';
+  for (const auto& line : citypipe::render_screen(snapshot, view, info, screen)) {
+    std::string text = line.text();
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    out += text;
+    out += '\n';
+  }
+  ++tool.stats().out;
+  tool.out().flush();
+}
+
+}  // namespace
+
+citypipe::Status run_once(citypipe::Tool& tool, const Options& options) {
+  citypipe::Dashboard model(options.model);
+  citypipe::RecordInput input(tool);
+  citypipe::JsonRecord record;
+  const auto start = std::chrono::steady_clock::now();
+  while (input.next(record)) model.add(record, citypipe::wall_clock_ms());
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto snapshot = model.snapshot(field_index_for(model.fields(), options.spark_field));
+  citypipe::ScreenInfo info;
+  info.live = false;
+  if (seconds > 0) {
+    info.records_per_s = static_cast<double>(snapshot.records) / seconds;
+    info.anomalies_per_s = static_cast<double>(snapshot.anomalies) / seconds;
+  }
+  if (input.status().is_ok() || snapshot.records > 0) print_snapshot(tool, snapshot, options, info, false);
+  return input.status();
+}
+
+citypipe::Status run_batch(citypipe::Tool& tool, const Options& options) {
+  Shared shared(options.model);
+  Feed feed(tool, shared);
+  citypipe::RateMeter meter;
+  meter.sample(citypipe::wall_clock_ms(), 0, 0);
+  bool first = true;
+  for (;;) {
+    citypipe::DashboardSnapshot snapshot;
+    bool ended = false;
+    {
+      std::unique_lock lock(shared.mu);
+      const auto deadline =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(options.refresh);
+      // Short waits so that a stop signal is seen soon.
+      while (!shared.ended && !citypipe::stop_requested() &&
+             std::chrono::steady_clock::now() < deadline)
+        shared.changed.wait_for(lock, std::chrono::milliseconds(100));
+      snapshot = shared.model.snapshot(field_index_for(shared.model.fields(), options.spark_field));
+      ended = shared.ended;
+    }
+    meter.sample(citypipe::wall_clock_ms(), snapshot.records, snapshot.anomalies);
+    citypipe::ScreenInfo info{!ended, meter.records_per_s(), meter.anomalies_per_s()};
+    print_snapshot(tool, snapshot, options, info, !first);
+    first = false;
+    if (ended || citypipe::stop_requested() || !tool.out().ok()) break;
+  }
+  feed.stop();
+  return feed.status();
+}
+
+}  // namespace tui_top

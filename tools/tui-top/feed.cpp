@@ -1,0 +1,82 @@
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+
+#include <pthread.h>
+
+#include "app.h"
+#include "citypipe/signals.h"
+
+namespace tui_top {
+
+namespace {
+extern "C" void on_wake(int) {}  // only interrupts a blocked read()
+}  // namespace
+
+Feed::Feed(citypipe::Tool& tool, Shared& shared) : tool_(tool), shared_(shared), input_(tool) {
+  // The main thread owns standard output; the default hook would flush it from here.
+  input_.reader().on_before_read([] {});
+  struct sigaction sa {};
+  sa.sa_handler = on_wake;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: read() returns EINTR and sees the stop
+  sigaction(SIGUSR1, &sa, nullptr);
+  thread_ = std::thread([this] { run(); });
+}
+
+Feed::~Feed() { stop(); }
+
+void Feed::run() {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGWINCH);
+  sigaddset(&mask, SIGTSTP);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  citypipe::JsonRecord record;
+  while (input_.next(record)) {
+    const citypipe::time_ms now = citypipe::wall_clock_ms();
+    std::lock_guard lock(shared_.mu);
+    shared_.model.add(record, now);
+  }
+  {
+    std::lock_guard lock(shared_.mu);
+    shared_.ended = true;
+  }
+  shared_.changed.notify_all();
+  done_.store(true);
+}
+
+void Feed::stop() {
+  if (!thread_.joinable()) return;
+  if (!done_.load()) {
+    citypipe::request_stop();
+    // The signal can land just before read() blocks, so knock a few times.
+    for (int i = 0; i < 100 && !done_.load(); ++i) {
+      pthread_kill(thread_.native_handle(), SIGUSR1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  if (done_.load())
+    thread_.join();
+  else
+    thread_.detach();  // stuck in the kernel: the process is about to exit anyway
+}
+
+std::size_t field_index_for(const std::vector<std::string>& fields, const std::string& name) {
+  auto it = std::find(fields.begin(), fields.end(), name);
+  return it == fields.end() ? 0 : static_cast<std::size_t>(it - fields.begin());
+}
+
+std::optional<std::size_t> sort_column_for(const citypipe::DashboardSnapshot& snapshot,
+                                           const std::string& name) {
+  if (name.empty() || name == "key") return 0;
+  if (name == "records") return 1;
+  if (name == "anomalies") return 2;
+  auto it = std::find(snapshot.fields.begin(), snapshot.fields.end(), name);
+  if (it == snapshot.fields.end()) return std::nullopt;
+  return 3 + static_cast<std::size_t>(it - snapshot.fields.begin());
+}
+
+}  // namespace tui_top
