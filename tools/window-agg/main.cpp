@@ -1,0 +1,42 @@
+// window-agg: event-time windowed aggregation of NDJSON readings, one output
+// record per key and window; the Flink stage of a city pipeline as one pipe.
+#include "citypipe/tool.h"
+#include "window_agg.h"
+
+int main(int argc, char** argv) {
+  citypipe::Tool tool("window-agg",
+                      "Event-time windowed aggregation: one NDJSON record per key and window");
+  citypipe::WindowAggOptions o;
+  auto& app = tool.app();
+  app.add_option("-w,--window", o.windows,
+                 "tumble:SIZE, slide:SIZE,STEP or session:GAP; repeatable (default tumble:1m)")
+      ->type_name("SPEC");
+  app.add_option("-k,--key", o.key, "Group by these fields, comma-separated; '' for one group (default zone)")
+      ->type_name("FIELDS");
+  app.add_option("-f,--fields", o.fields,
+                 "Numeric fields to aggregate (default: the numeric fields of the first record but time, key and id fields)")
+      ->type_name("FIELDS");
+  app.add_option("-a,--agg", o.aggregates,
+                 "count,avg,min,max,sum,stddev,first,last,pN (default count,avg,min,max)")
+      ->type_name("LIST");
+  app.add_option("--count-true", o.count_true,
+                 "Count records whose boolean FIELD is true, as FIELD_count; repeatable (default anomaly, if the first record has it)")
+      ->type_name("FIELD");
+  app.add_option("-t,--time-field", o.time_field, "Event time field: RFC 3339 or epoch (default ts)")
+      ->type_name("FIELD");
+  app.add_flag("--processing-time", o.processing_time, "Use the arrival time instead of the event time");
+  app.add_option("--offset", o.offset, "Shift window starts from the epoch by D, may be negative (default 0)")
+      ->type_name("D");
+  app.add_option("-l,--lateness", o.lateness, "Watermark = highest event time seen - D (default 0)")
+      ->type_name("D");
+  app.add_option("--late", o.late_file, "Write late records to FILE")->type_name("FILE");
+  app.add_option("--idle-timeout", o.idle_timeout,
+                 "With no input for D of wall time, advance the watermark with the wall clock")
+      ->type_name("D");
+  app.add_flag("--emit-empty", o.emit_empty, "Also emit count-0 windows for keys seen before");
+  if (auto rc = tool.parse(argc, argv)) return *rc;
+
+  citypipe::WindowAgg agg(tool, o);
+  if (auto s = agg.setup(); !s.is_ok()) return tool.finish(s);
+  return tool.finish(agg.run());
+}

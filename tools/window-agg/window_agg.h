@@ -1,0 +1,67 @@
+// window-agg's glue between records and the window engine: option checking,
+// reading fields out of records, the live-input timer, and printing windows.
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "citypipe/json_record.h"
+#include "citypipe/status.h"
+#include "citypipe/tool.h"
+#include "citypipe/window_engine.h"
+
+namespace citypipe {
+
+struct WindowAggOptions {
+  std::vector<std::string> windows{"tumble:1m"};
+  std::string key = "zone";
+  std::string fields;  // empty: every numeric field of the first record
+  std::string aggregates = "count,avg,min,max";
+  std::vector<std::string> count_true;  // empty: "anomaly" when the first record has it
+  std::string time_field = "ts";
+  bool processing_time = false;
+  std::string offset = "0";
+  std::string lateness = "0";
+  std::string late_file;
+  std::string idle_timeout;
+  bool emit_empty = false;
+};
+
+class WindowAgg {
+ public:
+  WindowAgg(Tool& tool, WindowAggOptions options);
+  ~WindowAgg();
+
+  // Checks the options; exit_usage (or exit_io for --late) on error.
+  Status setup();
+  // Reads every record, writes every window; the status for Tool::finish.
+  Status run();
+
+ private:
+  bool first_record(const JsonRecord& rec);
+  void write_window(const WindowResult& r);
+  void wait_for_input(RecordInput& in);
+
+  Tool& tool_;
+  WindowAggOptions o_;
+  std::vector<WindowSpec> specs_;
+  std::vector<std::string> window_names_;
+  std::vector<Aggregate> aggregates_;
+  bool with_count_ = false;
+  std::vector<std::string> keys_;
+  std::vector<std::string> fields_;
+  std::vector<std::string> trues_;
+  std::vector<std::string> columns_;  // "temperature_avg", ... field-major
+  time_ms offset_ = 0;
+  time_ms lateness_ = 0;
+  std::optional<time_ms> idle_;
+  std::unique_ptr<WindowEngine> engine_;
+  std::FILE* late_ = nullptr;
+  time_ms max_event_ = 0;
+  time_ms last_arrival_ = 0;
+};
+
+}  // namespace citypipe
