@@ -61,6 +61,7 @@ IforestModel IforestModel::train(std::vector<std::string> fields, std::string by
   if (m.by.empty() || keys.size() != n) return m;
   std::map<std::string_view, std::vector<double>> groups;
   for (std::size_t i = 0; i < n; ++i) {
+    if (keys[i].empty()) continue;  // no key value: global forest only
     auto& g = groups[keys[i]];
     g.insert(g.end(), rows + i * nf, rows + (i + 1) * nf);
   }
@@ -325,6 +326,11 @@ bool OnlineDetector::add(const double* x, std::string_view key) {
   }
   if (online_.retrain_every != 0 && since_training_ >= online_.retrain_every) return train_now();
   return false;
+}
+
+bool OnlineDetector::next_add_trains() const {
+  if (!trained()) return online_.warmup != 0 && seen_ + 1 >= online_.warmup && keys_.size() + 1 >= 2;
+  return online_.retrain_every != 0 && since_training_ + 1 >= online_.retrain_every;
 }
 
 bool OnlineDetector::train_now() {

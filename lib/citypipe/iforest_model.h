@@ -46,8 +46,9 @@ class IforestModel {
 
   // Trains the global forest on all n rows (row-major, fields.size() wide,
   // no NaN) and, when by is set, one forest per key value with at least two
-  // rows (keys[i] is row i's key). Per-key forests get seeds derived from
-  // the seed and the key, so each is reproducible on its own.
+  // rows (keys[i] is row i's key; an empty key joins the global forest
+  // only). Per-key forests get seeds derived from the seed and the key, so
+  // each is reproducible on its own.
   static IforestModel train(std::vector<std::string> fields, std::string by,
                             const ForestSettings& settings, const double* rows, std::size_t n,
                             const std::vector<std::string>& keys);
@@ -80,6 +81,9 @@ class OnlineDetector {
   // Adds one complete row (fields.size() values, no NaN) and its key.
   // Returns true when this row completed a training or retraining.
   bool add(const double* x, std::string_view key);
+  // Whether the next add() will (re)train, so that the caller can first
+  // finish scoring with the model it has.
+  bool next_add_trains() const;
   // Trains on what the window holds (end of input before the warm-up was
   // reached). False when it holds fewer than two rows.
   bool train_now();

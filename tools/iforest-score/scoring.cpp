@@ -1,0 +1,292 @@
+#include "scoring.h"
+
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "citypipe/json_write.h"
+
+using namespace citypipe;
+
+namespace {
+
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+constexpr std::size_t batch_rows = 256;
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// Time stamps, identifiers and the ground truth are numbers that say nothing
+// about a reading being odd.
+bool is_measurement(const JsonField& f, std::string_view by) {
+  if (f.type != json_type::number || f.key == by) return false;
+  for (std::string_view k : {"ts", "time", "timestamp", "id", "seq", "label", "score"})
+    if (f.key == k) return false;
+  return !ends_with(f.key, "_id") && !ends_with(f.key, "_ts") && !ends_with(f.key, "_time");
+}
+
+Status pick_fields(const JsonRecord& r, ScoringConfig& cfg) {
+  for (const auto& f : r.fields())
+    if (is_measurement(f, cfg.by)) cfg.fields.emplace_back(f.key);
+  if (cfg.fields.empty())
+    return Status::error(exit_data, "the first record has no numeric measurement fields; give --fields");
+  return Status::ok();
+}
+
+// The row of one record: true when every field is a number. Missing ones are
+// NaN, and `missing` names the first.
+bool extract(const JsonRecord& r, const ScoringConfig& cfg, double* x, std::string_view& missing) {
+  bool complete = true;
+  for (std::size_t j = 0; j < cfg.fields.size(); ++j) {
+    const JsonField* f = r.find(cfg.fields[j]);
+    if (f != nullptr && f->type == json_type::number) {
+      x[j] = f->number;
+    } else {
+      x[j] = nan;
+      if (complete) missing = cfg.fields[j];
+      complete = false;
+    }
+  }
+  return complete;
+}
+
+std::string_view key_of(const JsonRecord& r, const std::string& by, std::string& scratch) {
+  if (by.empty()) return {};
+  const JsonField* f = r.find(by);
+  if (f == nullptr) return {};
+  if (f->type == json_type::string) return f->text;
+  scratch.clear();
+  if (f->type == json_type::number) append_json_number(scratch, f->number);
+  else if (f->type == json_type::boolean) scratch = f->boolean ? "true" : "false";
+  return scratch;
+}
+
+// Records waiting to be scored together: their text, rows, keys and what the
+// rules said, kept until a model is there and the batch is full or the input
+// pauses.
+class Batch {
+ public:
+  explicit Batch(const ScoringConfig& cfg) : cfg_(cfg), nf_(cfg.fields.size()) {}
+
+  std::size_t size() const { return n_; }
+
+  void add(const JsonRecord& r, const double* x, bool complete, std::string_view key) {
+    raw_.append(r.raw());
+    raw_end_.push_back(raw_.size());
+    rows_.insert(rows_.end(), x, x + nf_);
+    complete_.push_back(complete ? 1 : 0);
+    all_complete_ = all_complete_ && complete;
+    if (!cfg_.by.empty()) {
+      if (keys_.size() <= n_) keys_.emplace_back();
+      keys_[n_].assign(key);
+    }
+    Severity sev = Severity::none;
+    for (const auto& rule : cfg_.rules) {
+      if (!rule.fires(r)) continue;
+      sev = max_severity(sev, rule.severity);
+      reasons_ += ',';
+      append_json_string(reasons_, rule.text);
+    }
+    rule_severity_.push_back(sev);
+    reasons_end_.push_back(reasons_.size());
+    ++n_;
+  }
+
+  // Scores (with no model: score null, rules only) and writes every record.
+  void flush(const IforestModel* model, Tool& tool) {
+    if (n_ == 0) return;
+    scores_.assign(n_, nan);
+    thresholds_.assign(n_, model ? model->global.threshold : 1.0);
+    fallback_.assign(n_, 0);
+    if (model != nullptr) {
+      if (model->by.empty() && all_complete_) {
+        model->global.forest.score_batch(rows_.data(), n_, scores_.data());
+      } else {
+        for (std::size_t i = 0; i < n_; ++i) {
+          bool fb = false;
+          const KeyedForest& k = model->forest_for(cfg_.by.empty() ? std::string_view{} : keys_[i], fb);
+          const double* x = rows_.data() + i * nf_;
+          scores_[i] = complete_[i] ? k.forest.score(x) : k.forest.score_missing(x);
+          thresholds_[i] = k.threshold;
+          fallback_[i] = fb ? 1 : 0;
+        }
+      }
+    }
+    std::string& out = tool.out().buffer();
+    std::size_t raw_begin = 0, reasons_begin = 0;
+    for (std::size_t i = 0; i < n_; ++i) {
+      const std::string_view raw(raw_.data() + raw_begin, raw_end_[i] - raw_begin);
+      const std::string_view rule_reasons(reasons_.data() + reasons_begin, reasons_end_[i] - reasons_begin);
+      raw_begin = raw_end_[i];
+      reasons_begin = reasons_end_[i];
+      const double s = scores_[i];
+      const bool forest_says = !std::isnan(s) && s > thresholds_[i];
+      const Severity sev = max_severity(rule_severity_[i], forest_severity(s, thresholds_[i]));
+      const bool anomaly = forest_says || !rule_reasons.empty();
+      anomalies_ += anomaly ? 1 : 0;
+      fallbacks_ += fallback_[i];
+      ObjectWriter w(out, raw);
+      w.key("score");
+      if (std::isnan(s)) w.null();
+      else w.number(std::round(s * 1e4) / 1e4);
+      w.key("anomaly").boolean(anomaly);
+      w.key("severity").string(severity_name(sev));
+      w.key("reasons");
+      out += '[';
+      std::size_t mark = out.size();
+      if (forest_says) out += "\"iforest\"";
+      if (!rule_reasons.empty()) out.append(rule_reasons.substr(out.size() == mark ? 1 : 0));
+      if (fallback_[i]) out += out.size() == mark ? "\"fallback:global\"" : ",\"fallback:global\"";
+      out += ']';
+      w.finish();
+      tool.out().commit();
+    }
+    tool.stats().out += n_;
+    tool.stats().set_extra("anomalies", anomalies_);
+    if (!cfg_.by.empty()) tool.stats().set_extra("fallback", fallbacks_);
+    clear();
+  }
+
+ private:
+  void clear() {
+    n_ = 0;
+    all_complete_ = true;
+    raw_.clear();
+    raw_end_.clear();
+    rows_.clear();
+    complete_.clear();
+    rule_severity_.clear();
+    reasons_.clear();
+    reasons_end_.clear();
+  }
+
+  const ScoringConfig& cfg_;
+  std::size_t nf_;
+  std::size_t n_ = 0;
+  bool all_complete_ = true;
+  std::string raw_;
+  std::vector<std::size_t> raw_end_;
+  std::vector<double> rows_;
+  std::vector<std::uint8_t> complete_;
+  std::vector<std::string> keys_;
+  std::vector<Severity> rule_severity_;
+  std::string reasons_;
+  std::vector<std::size_t> reasons_end_;
+  std::vector<double> scores_, thresholds_;
+  std::vector<std::uint8_t> fallback_;
+  std::uint64_t anomalies_ = 0, fallbacks_ = 0;
+};
+
+// One record's row, or false when it is to be skipped (rejected).
+struct RowReader {
+  ScoringConfig& cfg;
+  RecordInput& in;
+  std::vector<double> x;
+  std::string key_scratch;
+  Status status;
+
+  enum class Result { complete, partial, skip, stop };
+
+  Result read(const JsonRecord& r) {
+    if (cfg.fields.empty()) {
+      status = pick_fields(r, cfg);
+      if (!status.is_ok()) return Result::stop;
+    }
+    x.resize(cfg.fields.size());
+    std::string_view missing;
+    if (extract(r, cfg, x.data(), missing)) return Result::complete;
+    if (cfg.skip_missing) return Result::partial;
+    return in.reject(fmt::format("no number in field \"{}\"", missing)) ? Result::skip : Result::stop;
+  }
+  std::string_view key(const JsonRecord& r) { return key_of(r, cfg.by, key_scratch); }
+};
+
+}  // namespace
+
+Status train_model(Tool& tool, RecordInput& in, ScoringConfig& cfg, const ForestSettings& settings,
+                   IforestModel& out) {
+  RowReader rows{cfg, in, {}, {}, {}};
+  std::vector<double> data;
+  std::vector<std::string> keys;
+  std::uint64_t partial = 0;
+  JsonRecord r;
+  while (in.next(r)) {
+    const auto res = rows.read(r);
+    if (res == RowReader::Result::stop) break;
+    if (res == RowReader::Result::skip) continue;
+    if (res == RowReader::Result::partial) {
+      ++partial;  // scored later on the remaining paths, but not a training row
+      continue;
+    }
+    data.insert(data.end(), rows.x.begin(), rows.x.end());
+    if (!cfg.by.empty()) keys.emplace_back(rows.key(r));
+  }
+  if (!rows.status.is_ok()) return rows.status;
+  if (partial) tool.stats().set_extra("incomplete", partial);
+  const std::size_t n = cfg.fields.empty() ? 0 : data.size() / cfg.fields.size();
+  if (n < 2)
+    return Status::error(exit_data, fmt::format("need at least 2 complete records to train, got {}", n));
+  out = IforestModel::train(cfg.fields, cfg.by, settings, data.data(), n, keys);
+  tool.stats().set_extra("trained", n);
+  return Status::ok();
+}
+
+Status score_with_model(Tool& tool, RecordInput& in, ScoringConfig& cfg, const IforestModel& model) {
+  RowReader rows{cfg, in, {}, {}, {}};
+  Batch batch(cfg);
+  in.reader().on_before_read([&] {
+    batch.flush(&model, tool);
+    tool.out().flush();
+  });
+  JsonRecord r;
+  while (in.next(r)) {
+    const auto res = rows.read(r);
+    if (res == RowReader::Result::stop) break;
+    if (res == RowReader::Result::skip) continue;
+    batch.add(r, rows.x.data(), res == RowReader::Result::complete, rows.key(r));
+    if (batch.size() >= batch_rows) batch.flush(&model, tool);
+  }
+  batch.flush(&model, tool);
+  return rows.status;
+}
+
+Status score_online(Tool& tool, RecordInput& in, ScoringConfig& cfg, const ForestSettings& settings,
+                    const OnlineSettings& online) {
+  RowReader rows{cfg, in, {}, {}, {}};
+  std::optional<OnlineDetector> detector;
+  std::optional<Batch> batch;
+  in.reader().on_before_read([&] {
+    if (batch && detector && detector->trained()) batch->flush(&detector->model(), tool);
+    tool.out().flush();
+  });
+  JsonRecord r;
+  while (in.next(r)) {
+    const auto res = rows.read(r);
+    if (res == RowReader::Result::stop) break;
+    if (res == RowReader::Result::skip) continue;
+    if (!detector) {  // fields are known from the first record on
+      detector.emplace(cfg.fields, cfg.by, settings, online);
+      batch.emplace(cfg);
+    }
+    const std::string_view key = rows.key(r);
+    if (res == RowReader::Result::complete) {
+      // The records before a retraining are scored by the model they came under.
+      if (detector->trained() && detector->next_add_trains()) batch->flush(&detector->model(), tool);
+      detector->add(rows.x.data(), key);
+    }
+    batch->add(r, rows.x.data(), res == RowReader::Result::complete, key);
+    if (detector->trained() && batch->size() >= batch_rows) batch->flush(&detector->model(), tool);
+  }
+  if (!rows.status.is_ok()) return rows.status;
+  if (!detector) return Status::ok();
+  if (!detector->trained() && !detector->train_now())
+    tool.warn(fmt::format("only {} complete records: too few to train, scores are null",
+                          detector->rows_seen()));
+  batch->flush(detector->trained() ? &detector->model() : nullptr, tool);
+  tool.stats().set_extra("trainings", detector->trainings());
+  return Status::ok();
+}
