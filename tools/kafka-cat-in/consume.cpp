@@ -1,0 +1,349 @@
+// Consume mode: messages to standard output, one per line. At least once: a
+// record's offset is stored for commit only once the record was flushed.
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "citypipe/json_write.h"
+#include "citypipe/signals.h"
+#include "kafka_conf.h"
+
+namespace kcatin {
+
+namespace {
+
+constexpr int metadata_budget_ms = 30000;
+
+struct Consumer {
+  Consumer(citypipe::Tool& t, const Settings& settings) : tool(t), s(settings) {}
+  citypipe::Tool& tool;
+  const Settings& s;
+  rd_kafka_t* rk = nullptr;
+  bool group = false;
+  citypipe::OffsetTracker tracker;
+  // Per partition: 0 not assigned, 1 assigned, 2 assigned and at its end.
+  std::vector<std::uint8_t> state;
+  std::size_t assigned = 0, at_end = 0;
+  bool had_assignment = false;
+  std::uint64_t commits = 0;
+
+  std::uint8_t& of(std::int32_t p) {
+    const auto i = static_cast<std::size_t>(p);
+    if (i >= state.size()) state.resize(i + 1, 0);
+    return state[i];
+  }
+  void assign(std::int32_t p) {
+    auto& st = of(p);
+    if (st == 0) ++assigned;
+    if (st == 2) --at_end;
+    st = 1;
+    had_assignment = true;
+  }
+  void revoke(std::int32_t p) {
+    auto& st = of(p);
+    if (st != 0) --assigned;
+    if (st == 2) --at_end;
+    st = 0;
+    tracker.forget(p);
+  }
+  void reached_end(std::int32_t p) {
+    auto& st = of(p);
+    if (st == 1) {
+      st = 2;
+      ++at_end;
+    }
+  }
+  void got_record(std::int32_t p) {
+    auto& st = of(p);
+    if (st == 2) {
+      st = 1;
+      --at_end;
+    }
+  }
+  bool all_at_end() const { return had_assignment && assigned > 0 && at_end == assigned; }
+
+  // Flushes the output; the offsets of what reached it become committable.
+  void flush_and_store() {
+    tool.out().flush();
+    if (!tool.out().ok()) {
+      tracker.clear();  // the reader is gone: these records were not delivered
+      return;
+    }
+    store();
+  }
+  void store() {
+    if (!group || !tracker.has_pending()) {
+      tracker.clear();
+      return;
+    }
+    auto done = tracker.flushed();
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(done.size()));
+    for (const auto& [p, next] : done)
+      rd_kafka_topic_partition_list_add(list, s.topic.c_str(), p)->offset = next;
+    if (auto err = rd_kafka_offsets_store(rk, list); err && s.verbose)
+      tool.warn(fmt::format("cannot store offsets: {}", rd_kafka_err2str(err)));
+    rd_kafka_topic_partition_list_destroy(list);
+  }
+  void commit() {
+    if (!group) return;
+    const auto err = rd_kafka_commit(rk, nullptr, 0);
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+      tool.warn(fmt::format("cannot commit offsets of group {}: {}", s.group, rd_kafka_err2str(err)));
+    else if (!err)
+      ++commits;
+  }
+};
+
+std::string list_partitions(const rd_kafka_topic_partition_list_t* parts) {
+  std::string out;
+  for (int i = 0; i < parts->cnt; ++i) out += fmt::format("{}{}", i ? "," : "", parts->elems[i].partition);
+  return out;
+}
+
+void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+                  void* opaque) {
+  auto* c = static_cast<Consumer*>(opaque);
+  const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    if (c->s.verbose) c->tool.warn(fmt::format("assigned {} [{}]", c->s.topic, list_partitions(parts)));
+    for (int i = 0; i < parts->cnt; ++i) {
+      c->assign(parts->elems[i].partition);
+      // -o N / -N override the committed position, as in kcat.
+      if (c->s.start.where == citypipe::StartOffset::kind::absolute)
+        parts->elems[i].offset = c->s.start.value;
+      else if (c->s.start.where == citypipe::StartOffset::kind::relative_end)
+        parts->elems[i].offset = RD_KAFKA_OFFSET_TAIL(c->s.start.value);
+    }
+    if (cooperative) {
+      if (auto* e = rd_kafka_incremental_assign(rk, parts)) rd_kafka_error_destroy(e);
+    } else {
+      rd_kafka_assign(rk, parts);
+    }
+    return;
+  }
+  // Revoked (or lost): what was written is flushed and committed first, so the
+  // next owner starts right after it.
+  if (c->s.verbose) c->tool.warn(fmt::format("revoked {} [{}]", c->s.topic, list_partitions(parts)));
+  c->flush_and_store();
+  if (!rd_kafka_assignment_lost(rk)) c->commit();
+  for (int i = 0; i < parts->cnt; ++i) c->revoke(parts->elems[i].partition);
+  if (cooperative) {
+    if (auto* e = rd_kafka_incremental_unassign(rk, parts)) rd_kafka_error_destroy(e);
+  } else {
+    rd_kafka_assign(rk, nullptr);
+  }
+}
+
+void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+  auto* c = static_cast<Consumer*>(opaque);
+  if (err == RD_KAFKA_RESP_ERR__FATAL) {
+    char why[512];
+    rd_kafka_fatal_error(rk, why, sizeof why);
+    c->tool.warn(std::string("fatal consumer error: ") + why);
+    citypipe::request_stop();
+  } else if (c->s.verbose || err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+    c->tool.warn(std::string("kafka: ") + reason);
+  }
+}
+
+void on_log(const rd_kafka_t* rk, int level, const char*, const char* line) {
+  auto* c = static_cast<Consumer*>(rd_kafka_opaque(rk));
+  if (c && c->s.verbose && level <= 6) c->tool.warn(std::string("kafka: ") + line);
+}
+
+bool looks_like_object(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r' || v.back() == '\n'))
+    v.remove_suffix(1);
+  return v.size() >= 2 && v.front() == '{' && v.back() == '}';
+}
+
+void append_record(std::string& out, const rd_kafka_message_t* m, const std::string& topic, bool meta) {
+  std::string_view value(static_cast<const char*>(m->payload), m->len);
+  if (!meta) {
+    out += value;
+    out += '\n';
+    return;
+  }
+  while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.remove_suffix(1);
+  citypipe::ObjectWriter w(out, value);
+  w.key("_kafka");
+  citypipe::ObjectWriter k(out);
+  k.key("topic").string(topic);
+  k.key("partition").integer(m->partition);
+  k.key("offset").integer(m->offset);
+  k.key("key");
+  if (m->key) k.string(std::string_view(static_cast<const char*>(m->key), m->key_len));
+  else k.null();
+  rd_kafka_timestamp_type_t tstype;
+  const std::int64_t ts = rd_kafka_message_timestamp(m, &tstype);
+  k.key("timestamp");
+  if (ts >= 0) k.time(ts);
+  else k.null();
+  out += '}';
+  w.finish();
+}
+
+// Without a group: every partition (or -p's) from the -o position.
+citypipe::Status assign_all(Consumer& c) {
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(c.rk, c.s.topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* md = nullptr;
+  std::string last_error = "no answer";
+  int partitions = -1;
+  const auto deadline = citypipe::wall_clock_ms() + metadata_budget_ms;
+  while (partitions < 0 && !citypipe::stop_requested() && citypipe::wall_clock_ms() < deadline) {
+    const auto err = rd_kafka_metadata(c.rk, 0, rkt, &md, 2000);
+    if (err) {
+      last_error = rd_kafka_err2str(err);
+      continue;
+    }
+    if (md->topic_cnt == 1 && !md->topics[0].err && md->topics[0].partition_cnt > 0)
+      partitions = md->topics[0].partition_cnt;
+    else if (md->topic_cnt == 1)
+      last_error = rd_kafka_err2str(md->topics[0].err);
+    rd_kafka_metadata_destroy(md);
+    if (partitions < 0) rd_kafka_poll(c.rk, 500);
+  }
+  rd_kafka_topic_destroy(rkt);
+  if (citypipe::stop_requested()) return citypipe::Status::ok();
+  if (partitions < 0)
+    return citypipe::Status::error(citypipe::exit_unavailable,
+                                   fmt::format("no metadata for topic {} from {}: {}", c.s.topic,
+                                               c.s.brokers, last_error));
+  if (c.s.partition >= partitions)
+    return citypipe::Status::error(citypipe::exit_usage,
+                                   fmt::format("topic {} has no partition {}", c.s.topic, c.s.partition));
+  std::int64_t start = RD_KAFKA_OFFSET_BEGINNING;
+  switch (c.s.start.where) {
+    case citypipe::StartOffset::kind::beginning:
+    case citypipe::StartOffset::kind::stored: break;
+    case citypipe::StartOffset::kind::end: start = RD_KAFKA_OFFSET_END; break;
+    case citypipe::StartOffset::kind::absolute: start = c.s.start.value; break;
+    case citypipe::StartOffset::kind::relative_end: start = RD_KAFKA_OFFSET_TAIL(c.s.start.value); break;
+  }
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);
+  for (std::int32_t p = 0; p < partitions; ++p) {
+    if (c.s.partition >= 0 && p != c.s.partition) continue;
+    rd_kafka_topic_partition_list_add(list, c.s.topic.c_str(), p)->offset = start;
+    c.assign(p);
+  }
+  const auto err = rd_kafka_assign(c.rk, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err)
+    return citypipe::Status::error(citypipe::exit_unavailable,
+                                   fmt::format("cannot read topic {}: {}", c.s.topic, rd_kafka_err2str(err)));
+  return citypipe::Status::ok();
+}
+
+}  // namespace
+
+citypipe::Status consume(citypipe::Tool& tool, const Settings& s) {
+  Consumer c(tool, s);
+  c.group = !s.group.empty();
+  std::vector<std::pair<std::string, std::string>> defaults = {
+      {"enable.partition.eof", s.exit_at_end ? "true" : "false"},
+      // Fetch what arrives at once: latency over batching for a live stream.
+      {"fetch.wait.max.ms", "100"},
+      {"fetch.error.backoff.ms", "50"},
+  };
+  if (!c.group) {
+    // librdkafka wants a group id even for a plain assign(); nothing is
+    // committed under it.
+    defaults.insert(defaults.end(), {{"group.id", fmt::format("kafka-cat-in-{}", ::getpid())},
+                                     {"enable.auto.commit", "false"}});
+  }
+  if (c.group) {
+    defaults.insert(defaults.end(), {
+        {"group.id", s.group},
+        // We store offsets ourselves, after the record was flushed; librdkafka
+        // commits the stored ones periodically, on revocation and on close.
+        {"enable.auto.offset.store", "false"},
+        {"enable.auto.commit", "true"},
+        {"auto.commit.interval.ms", "1000"},
+        {"auto.offset.reset", s.start.where == citypipe::StartOffset::kind::end ? "latest" : "earliest"},
+    });
+  }
+  rd_kafka_conf_t* conf = nullptr;
+  if (auto st = make_conf(s, defaults, conf); !st.is_ok()) return st;
+  rd_kafka_conf_set_opaque(conf, &c);
+  rd_kafka_conf_set_error_cb(conf, on_error);
+  rd_kafka_conf_set_log_cb(conf, on_log);
+  if (c.group) rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+  char errstr[512];
+  c.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  if (!c.rk) {
+    rd_kafka_conf_destroy(conf);
+    return citypipe::Status::error(citypipe::exit_usage, std::string("cannot create consumer: ") + errstr);
+  }
+  rd_kafka_poll_set_consumer(c.rk);
+
+  citypipe::Status status;
+  if (c.group) {
+    rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(topics, s.topic.c_str(), RD_KAFKA_PARTITION_UA);
+    if (auto err = rd_kafka_subscribe(c.rk, topics))
+      status = citypipe::Status::error(citypipe::exit_unavailable,
+                                       fmt::format("cannot subscribe to {}: {}", s.topic, rd_kafka_err2str(err)));
+    rd_kafka_topic_partition_list_destroy(topics);
+  } else {
+    status = assign_all(c);
+  }
+
+  auto& out = tool.out();
+  std::uint64_t consumed = 0;
+  std::string where;
+  while (status.is_ok() && !citypipe::stop_requested() && out.ok()) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(c.rk, 0);
+    if (!m) {
+      // Nothing ready: what we hold goes downstream before we wait.
+      c.flush_and_store();
+      if (s.exit_at_end && c.all_at_end()) break;
+      m = rd_kafka_consumer_poll(c.rk, 100);
+      if (!m) continue;
+    }
+    if (m->err) {
+      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        c.reached_end(m->partition);
+      } else {
+        tool.warn(fmt::format("consume error on {}: {}", s.topic, rd_kafka_message_errstr(m)));
+        if (m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
+          status = citypipe::Status::error(citypipe::exit_unavailable, "cannot read topic " + s.topic);
+      }
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    ++tool.stats().in;
+    c.got_record(m->partition);
+    if (s.meta && !looks_like_object({static_cast<const char*>(m->payload), m->len})) {
+      where = fmt::format("{}[{}]", s.topic, m->partition);
+      const bool go_on = tool.bad_input().report(where, static_cast<std::uint64_t>(m->offset), "not a JSON object",
+                                                 {static_cast<const char*>(m->payload), m->len});
+      c.tracker.written(m->partition, m->offset);  // skipped by policy, still done with
+      rd_kafka_message_destroy(m);
+      if (!go_on) break;
+      continue;
+    }
+    append_record(out.buffer(), m, s.topic, s.meta);
+    c.tracker.written(m->partition, m->offset);
+    rd_kafka_message_destroy(m);
+    ++tool.stats().out;
+    out.commit();
+    if (out.buffer().empty() && out.ok()) c.store();  // commit() just flushed
+    if (s.max_records && ++consumed >= s.max_records) break;
+  }
+
+  // Clean end (also on a signal): flush, store, commit, leave the group.
+  c.flush_and_store();
+  c.commit();
+  if (c.group) rd_kafka_consumer_close(c.rk);
+  else rd_kafka_consumer_close(c.rk);
+  rd_kafka_destroy(c.rk);
+  if (s.verbose && c.group) tool.warn(fmt::format("{} commits", c.commits));
+  return status;
+}
+
+}  // namespace kcatin

@@ -1,0 +1,84 @@
+// kafka-cat-in: NDJSON into a Kafka topic (produce, the default) or out of one
+// (consume, -C), with kcat's flags where the meaning is the same. The one
+// citypipe tool that speaks Kafka; every other tool stays a pipe filter.
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "citypipe/kafka_offsets.h"
+#include "citypipe/tool.h"
+#include "kafka_conf.h"
+
+int main(int argc, char** argv) {
+  citypipe::Tool tool("kafka-cat-in", "NDJSON records into and out of a Kafka topic");
+  auto& app = tool.app();
+  kcatin::Settings s;
+  const char* env_brokers = std::getenv("KAFKA_BROKERS");
+  s.brokers = env_brokers && *env_brokers ? env_brokers : "localhost:9092";
+  bool produce_mode = false, consume_mode = false;
+  std::vector<std::string> xprops;
+  std::string prop_file, offset_text;
+  app.add_flag("-P", produce_mode, "Produce: NDJSON from FILE... or standard input into the topic (default)");
+  app.add_flag("-C", consume_mode, "Consume: records of the topic to standard output, one per line")
+      ->excludes(app.get_option("-P"));
+  app.add_option("-b", s.brokers, "Bootstrap brokers (default $KAFKA_BROKERS, else localhost:9092)")
+      ->type_name("BROKERS");
+  app.add_option("-t", s.topic, "Topic")->type_name("TOPIC")->required();
+  app.add_option("-X", xprops, "Set a librdkafka property (repeatable)")
+      ->type_name("prop=value")->allow_extra_args(false);
+  app.add_option("-F", prop_file, "Read librdkafka properties (name=value lines) from FILE")
+      ->type_name("FILE");
+  app.add_option("-k", s.key_field, "Produce: take the message key from this field")->type_name("FIELD");
+  app.add_option("-p", s.partition, "Produce to, or consume only, this partition")->type_name("N")
+      ->check(CLI::Range(0, 1 << 30));
+  app.add_option("-G", s.group, "Consume: join this consumer group (balanced, committed offsets)")
+      ->type_name("GROUP");
+  app.add_option("-o", offset_text,
+                 "Consume: start at beginning (default), end, stored (-G), N, or -N (N before the end)")
+      ->type_name("OFFSET");
+  app.add_flag("-e", s.exit_at_end, "Consume: exit once every assigned partition is at its end");
+  app.add_option("-c", s.max_records, "Consume: exit after N records")->type_name("N")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 62));
+  app.add_flag("--meta", s.meta, "Consume: add \"_kafka\":{topic,partition,offset,key,timestamp} to each record");
+  app.add_flag("-v,--verbose", s.verbose, "Report assignments and commits on standard error");
+  if (auto rc = tool.parse(argc, argv)) return *rc;
+
+  auto usage = [&](const std::string& msg) {
+    tool.warn(msg);
+    return citypipe::exit_usage;
+  };
+  if (!prop_file.empty()) {
+    std::ifstream f(prop_file);
+    if (!f) return tool.finish(citypipe::Status::error(citypipe::exit_no_input, "-F: cannot read " + prop_file));
+    std::stringstream text;
+    text << f.rdbuf();
+    if (auto st = citypipe::parse_properties(text.str(), s.properties); !st.is_ok())
+      return usage(prop_file + ": " + st.message());
+  }
+  for (const auto& x : xprops) {
+    auto prop = citypipe::split_property(x);
+    if (!prop) return usage("-X: expected prop=value, got " + x);
+    s.properties.push_back(std::move(*prop));
+  }
+  if (!offset_text.empty()) {
+    auto o = citypipe::parse_start_offset(offset_text);
+    if (!o) return usage("-o: expected beginning, end, stored, N or -N, got " + offset_text);
+    s.start = *o;
+    s.start_given = true;
+  }
+
+  if (!consume_mode) {
+    if (s.start_given || !s.group.empty() || s.exit_at_end || s.max_records || s.meta)
+      return usage("-G, -o, -e, -c and --meta apply to consume mode (-C)");
+    return tool.finish(kcatin::produce(tool, s));
+  }
+  for (const auto& f : tool.options().inputs)
+    if (f != "-") return usage("consume mode (-C) reads the topic, not files: " + f);
+  if (!s.key_field.empty()) return usage("-k applies to produce mode (-P)");
+  if (s.start.where == citypipe::StartOffset::kind::stored && s.group.empty())
+    return usage("-o stored needs a consumer group (-G)");
+  if (!s.group.empty() && s.partition >= 0) return usage("-p cannot be combined with -G");
+  return tool.finish(kcatin::consume(tool, s));
+}
