@@ -1,0 +1,147 @@
+#include "pg_conn.h"
+
+#include <limits>
+#include <memory>
+
+namespace pgsink {
+
+namespace {
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
+
+std::string one_line(const char* message) {
+  std::string s = message != nullptr ? message : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  for (char& c : s)
+    if (c == '\n') c = ' ';
+  return s;
+}
+
+// SQLSTATEs worth a reconnect and a resend: connection exceptions, shutdown
+// and startup, lack of resources, serialization failures.
+bool transient(std::string_view state) {
+  const std::string_view cls = state.substr(0, 2);
+  return cls == "08" || cls == "53" || cls == "57" || cls == "58" || state == "40001" ||
+         state == "40P01";
+}
+
+}  // namespace
+
+Connection::Connection(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+Connection::~Connection() { close(); }
+
+void Connection::close() {
+  if (conn_ != nullptr) PQfinish(conn_);
+  conn_ = nullptr;
+}
+
+bool Connection::connected() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
+
+Result Connection::connect() {
+  close();
+  // Values in the user's connection string override these defaults.
+  const char* keys[] = {"fallback_application_name", "connect_timeout", "dbname", nullptr};
+  const char* values[] = {"pg-sink", "10", conninfo_.c_str(), nullptr};
+  conn_ = PQconnectdbParams(keys, values, 1);
+  if (conn_ == nullptr) return {failure::connection, "out of memory"};
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    Result r{failure::connection, one_line(PQerrorMessage(conn_))};
+    close();
+    return r;
+  }
+  return {};
+}
+
+Result Connection::lost(std::string_view what) const {
+  std::string msg = conn_ != nullptr ? one_line(PQerrorMessage(conn_)) : "not connected";
+  if (msg.empty()) msg = std::string(what) + " failed";
+  return {failure::connection, msg};
+}
+
+Result Connection::classify(PGresult* res) const {
+  if (res == nullptr) return lost("statement");
+  const ExecStatusType st = PQresultStatus(res);
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_COPY_IN) return {};
+  const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+  const std::string_view code = state != nullptr ? state : "";
+  Result r;
+  r.message = one_line(PQresultErrorMessage(res));
+  if (r.message.empty()) r.message = one_line(PQerrorMessage(conn_));
+  if (PQstatus(conn_) == CONNECTION_BAD || code.empty() || transient(code))
+    r.kind = failure::connection;
+  else if (code.substr(0, 2) == "22" || code.substr(0, 2) == "23")
+    r.kind = failure::data;
+  else
+    r.kind = failure::fatal;
+  return r;
+}
+
+Result Connection::exec(const std::string& sql) {
+  if (!connected()) return lost("statement");
+  ResultPtr res(PQexec(conn_, sql.c_str()));
+  return classify(res.get());
+}
+
+Result Connection::query(const std::string& sql, const std::vector<std::string>& params,
+                         std::vector<std::vector<std::string>>& rows) {
+  rows.clear();
+  if (!connected()) return lost("query");
+  std::vector<const char*> p;
+  for (const auto& s : params) p.push_back(s.c_str());
+  ResultPtr res(PQexecParams(conn_, sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(),
+                             nullptr, nullptr, 0));
+  Result r = classify(res.get());
+  if (!r.ok()) return r;
+  const int n = PQntuples(res.get()), m = PQnfields(res.get());
+  for (int i = 0; i < n; ++i) {
+    std::vector<std::string> row;
+    for (int j = 0; j < m; ++j) row.emplace_back(PQgetvalue(res.get(), i, j));
+    rows.push_back(std::move(row));
+  }
+  return r;
+}
+
+Result Connection::copy_begin(const std::string& sql) {
+  if (!connected()) return lost("COPY");
+  ResultPtr res(PQexec(conn_, sql.c_str()));
+  return classify(res.get());
+}
+
+bool Connection::copy_put(std::string_view data) {
+  if (!connected()) return false;
+  while (!data.empty()) {
+    const std::size_t n = std::min<std::size_t>(data.size(), std::numeric_limits<int>::max() / 2);
+    if (PQputCopyData(conn_, data.data(), static_cast<int>(n)) != 1) return false;
+    data.remove_prefix(n);
+  }
+  return true;
+}
+
+Result Connection::copy_end() {
+  if (!connected()) return lost("COPY");
+  if (PQputCopyEnd(conn_, nullptr) != 1) return lost("COPY");
+  Result r;
+  // The COPY's own result, then nothing: drain until libpq says done.
+  bool first = true;
+  while (PGresult* raw = PQgetResult(conn_)) {
+    ResultPtr res(raw);
+    if (first) r = classify(res.get());
+    first = false;
+    if (PQstatus(conn_) == CONNECTION_BAD) break;
+  }
+  if (first) return lost("COPY");
+  return r;
+}
+
+void Connection::rollback_if_needed() {
+  if (!connected()) return;
+  const PGTransactionStatusType t = PQtransactionStatus(conn_);
+  if (t == PQTRANS_INERROR || t == PQTRANS_INTRANS) {
+    ResultPtr res(PQexec(conn_, "ROLLBACK"));
+  }
+}
+
+}  // namespace pgsink

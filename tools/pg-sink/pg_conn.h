@@ -1,0 +1,61 @@
+// The libpq glue of pg-sink: one connection, statements and COPY, and every
+// failure sorted into what pg-sink does about it.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <libpq-fe.h>
+
+namespace pgsink {
+
+enum class failure {
+  none,        // done
+  connection,  // lost connection or a transient server state: reconnect, resend
+  data,        // the server refused a row (class 22 or 23): find it, reject it
+  fatal        // anything else (permissions, schema): stop
+};
+
+struct Result {
+  failure kind = failure::none;
+  std::string message;  // the server's or libpq's message, one line
+  bool ok() const { return kind == failure::none; }
+};
+
+class Connection {
+ public:
+  // conninfo: a libpq connection string or URI; empty leaves everything to
+  // libpq's environment (PGHOST, PGSERVICE, ~/.pgpass ...), as psql does.
+  explicit Connection(std::string conninfo);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // (Re)connects. Any failure here counts as a connection failure.
+  Result connect();
+  void close();
+  bool connected() const;
+
+  // Runs statements that return no rows we need.
+  Result exec(const std::string& sql);
+  // Runs a query with text parameters; rows come back as text.
+  Result query(const std::string& sql, const std::vector<std::string>& params,
+               std::vector<std::vector<std::string>>& rows);
+
+  // COPY ... FROM STDIN: start, send data, end (the result of the COPY).
+  Result copy_begin(const std::string& sql);
+  bool copy_put(std::string_view data);
+  Result copy_end();
+
+  // Leaves a failed transaction, if any, so the session can go on.
+  void rollback_if_needed();
+
+ private:
+  Result classify(PGresult* res) const;
+  Result lost(std::string_view what) const;
+  std::string conninfo_;
+  PGconn* conn_ = nullptr;
+};
+
+}  // namespace pgsink
