@@ -9,7 +9,8 @@
 #       With --owner PID the server is also stopped and removed as soon as
 #       process PID is gone, so a killed test leaves no stray server.
 #   scripts/pg-tmp.sh stop DIR              stop the server and remove DIR
-#   scripts/pg-tmp.sh restart DIR [fast|immediate]
+#   scripts/pg-tmp.sh restart DIR [fast|immediate]   (also starts a halted one)
+#   scripts/pg-tmp.sh halt DIR              stop the server, keep DIR
 #
 # initdb and postgres refuse to run as root: as root they run as the
 # 'postgres' user, with the folder owned by it.
@@ -102,9 +103,16 @@ cmd_restart() {
   as_owner "$(pg_bin)/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m "$mode" -w -t 60 restart >/dev/null
 }
 
+cmd_halt() {
+  local dir=${1:-}
+  check_dir "$dir"
+  as_owner "$(pg_bin)/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null
+}
+
 case "${1:-}" in
   start) shift; cmd_start "$@" ;;
   stop) shift; cmd_stop "$@" ;;
   restart) shift; cmd_restart "$@" ;;
-  *) echo "usage: pg-tmp.sh start [--tcp] [--owner PID] | stop DIR | restart DIR [fast|immediate]" >&2; exit 64 ;;
+  halt) shift; cmd_halt "$@" ;;
+  *) echo "usage: pg-tmp.sh start [--tcp] [--owner PID] | stop DIR | halt DIR | restart DIR [fast|immediate]" >&2; exit 64 ;;
 esac

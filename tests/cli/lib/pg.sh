@@ -11,3 +11,6 @@ pg_start() {
 pg_restart() { bash "$pg_tmp" restart "$PG_TMP_DIR" "${1:-fast}"; }
 # sql QUERY: unaligned, tuples only, quiet; fails the test on an SQL error.
 sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
+pg_halt() { bash "$pg_tmp" halt "$PG_TMP_DIR"; }
+# cols TABLE: "name:type" per column, in order.
+cols() { sql "select string_agg(column_name || ':' || data_type, ' ' order by ordinal_position) from information_schema.columns where table_name = '$1'"; }
