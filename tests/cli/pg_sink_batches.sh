@@ -1,0 +1,56 @@
+# pg-sink: batches by size and by time (a live pipe), a clean stop on SIGTERM,
+# idempotent replay with --key and --on-conflict.
+source "$(dirname "$0")/lib/testlib.sh"
+source "$(dirname "$0")/lib/pg.sh"
+pg_start
+
+gen() {  # gen FIRST LAST [VALUE]: records with ids FIRST..LAST
+  awk -v a="$1" -v b="$2" -v v="${3:-1}" 'BEGIN { for (i = a; i <= b; i++)
+    printf "{\"id\":%d,\"ts\":\"2026-11-22T14:%02d:%02d.000Z\",\"v\":%s}\n", i, (i / 60) % 60, i % 60, v }'
+}
+
+gen 1 10 > "$T/ten"
+assert_status 0 "batches by size" -- pg-sink -t b --create --batch-rows 3 --stats "$T/ten" 2>"$T/err"
+assert_contains "$T/err" "out=10 rejected=0 batches=4" "10 rows in 4 batches of 3"
+assert_eq "$(sql "select count(*) from b")" 10 "10 rows"
+
+# By time: a record on a pipe that stays open reaches the table.
+mkfifo "$T/fifo"
+pg-sink -t live --create --batch-ms 200ms --stats < "$T/fifo" 2>"$T/live.err" &
+sink=$!
+on_exit "kill $sink 2>/dev/null"
+exec 3>"$T/fifo"
+gen 1 1 >&3
+seen=0
+for _ in $(seq 1 100); do
+  seen=$(sql "select count(*) from live" 2>/dev/null || echo 0)
+  [ "$seen" = 1 ] && break
+  sleep 0.05
+done
+assert_eq "$seen" 1 "record on a live pipe committed while the pipe is open"
+# SIGTERM: every record read is committed, then exit 130.
+gen 2 3 >&3
+sleep 0.3
+kill -TERM $sink 2>/dev/null || true
+rc=0; wait $sink || rc=$?
+exec 3>&-
+assert_eq "$rc" 130 "SIGTERM exits 130"
+read_in=$(sed -n 's/.*stats in=\([0-9]*\) out=\([0-9]*\).*/\1 \2/p' "$T/live.err")
+assert_eq "$read_in" "$(sql "select count(*) from live") $(sql "select count(*) from live")" "on SIGTERM every record read is committed"
+
+# Idempotent replay: twice the same input is the table after one.
+gen 1 25000 > "$T/a"
+assert_status 0 "first load with --key" -- pg-sink -t k --create --key id "$T/a"
+assert_status 0 "replay with --key" -- pg-sink -t k --create --key id --on-conflict nothing "$T/a"
+assert_eq "$(sql "select count(*), count(distinct id), sum(v) from k")" "25000|25000|25000" "replay leaves one copy"
+assert_eq "$(sql "select count(*) from pg_indexes where tablename = 'k' and indexdef like 'CREATE UNIQUE INDEX%(id)'")" 1 "unique index on the key"
+gen 1 10 2 > "$T/b"
+assert_status 0 "replay with new values, nothing" -- pg-sink -t k --key id --on-conflict nothing "$T/b"
+assert_eq "$(sql "select sum(v) from k")" 25000 "on-conflict nothing keeps the rows"
+{ gen 1 10 3; gen 5 5 7; } > "$T/c"
+assert_status 0 "replay with new values, update" -- pg-sink -t k --key id --on-conflict update "$T/c"
+assert_eq "$(sql "select count(*), sum(v), (select v from k where id = 5) from k")" "25000|25024|7" "on-conflict update: values replaced, last one wins"
+echo '{"ts":"2026-11-22T14:00:00Z","v":1}' > "$T/nokey"
+assert_status 0 "record without its key" -- pg-sink -t k --key id "$T/nokey" 2>"$T/err"
+assert_contains "$T/err" "key field 'id' is missing or null" "missing key is a bad line"
+assert_status 64 "--on-conflict without --key" -- pg-sink -t k --on-conflict update "$T/nokey" 2>/dev/null
