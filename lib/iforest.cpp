@@ -245,7 +245,8 @@ double IsolationForest::score_missing(const double* x) const {
 
 void IsolationForest::score_batch(const double* rows, std::size_t n, double* out) const {
   // Blocks small enough that a block of rows and one tree both stay in L1;
-  // four walks at once so their loads overlap.
+  // eight independent walks at once so that their loads overlap (measured
+  // faster here than four, than sixteen and than a column-major block).
   constexpr std::size_t block = 256;
   const std::size_t nf = n_features_;
   for (std::size_t b = 0; b < n; b += block) {
@@ -258,6 +259,35 @@ void IsolationForest::score_batch(const double* rows, std::size_t n, double* out
       const double* leaf = t.leaf_value_.data();
       const std::uint32_t depth = t.depth_;
       std::size_t r = 0;
+      for (; r + 8 <= m; r += 8) {
+        const double* x0 = x + r * nf;
+        const double* x1 = x0 + nf;
+        const double* x2 = x1 + nf;
+        const double* x3 = x2 + nf;
+        const double* x4 = x3 + nf;
+        const double* x5 = x4 + nf;
+        const double* x6 = x5 + nf;
+        const double* x7 = x6 + nf;
+        std::uint32_t i0 = 0, i1 = 0, i2 = 0, i3 = 0, i4 = 0, i5 = 0, i6 = 0, i7 = 0;
+        for (std::uint32_t d = 0; d < depth; ++d) {
+          i0 = nd[i0].left + static_cast<std::uint32_t>(x0[nd[i0].feature] >= nd[i0].split);
+          i1 = nd[i1].left + static_cast<std::uint32_t>(x1[nd[i1].feature] >= nd[i1].split);
+          i2 = nd[i2].left + static_cast<std::uint32_t>(x2[nd[i2].feature] >= nd[i2].split);
+          i3 = nd[i3].left + static_cast<std::uint32_t>(x3[nd[i3].feature] >= nd[i3].split);
+          i4 = nd[i4].left + static_cast<std::uint32_t>(x4[nd[i4].feature] >= nd[i4].split);
+          i5 = nd[i5].left + static_cast<std::uint32_t>(x5[nd[i5].feature] >= nd[i5].split);
+          i6 = nd[i6].left + static_cast<std::uint32_t>(x6[nd[i6].feature] >= nd[i6].split);
+          i7 = nd[i7].left + static_cast<std::uint32_t>(x7[nd[i7].feature] >= nd[i7].split);
+        }
+        acc[r + 0] += leaf[i0];
+        acc[r + 1] += leaf[i1];
+        acc[r + 2] += leaf[i2];
+        acc[r + 3] += leaf[i3];
+        acc[r + 4] += leaf[i4];
+        acc[r + 5] += leaf[i5];
+        acc[r + 6] += leaf[i6];
+        acc[r + 7] += leaf[i7];
+      }
       for (; r + 4 <= m; r += 4) {
         const double* x0 = x + r * nf;
         const double* x1 = x0 + nf;
@@ -270,7 +300,7 @@ void IsolationForest::score_batch(const double* rows, std::size_t n, double* out
           i2 = nd[i2].left + static_cast<std::uint32_t>(x2[nd[i2].feature] >= nd[i2].split);
           i3 = nd[i3].left + static_cast<std::uint32_t>(x3[nd[i3].feature] >= nd[i3].split);
         }
-        acc[r] += leaf[i0];
+        acc[r + 0] += leaf[i0];
         acc[r + 1] += leaf[i1];
         acc[r + 2] += leaf[i2];
         acc[r + 3] += leaf[i3];
