@@ -317,6 +317,9 @@ std::vector<ScreenLine> render_screen(const DashboardSnapshot& snap, const ViewS
     b.add("tui-top", Style::title).add(" ", Style::title);
     b.add(info.live ? "live" : "input ended", Style::title);
     if (view.paused) b.add(" PAUSED", Style::title);
+    if (view.anomalies_only) b.add(" [anomalies only]", Style::title);
+    if (!view.filter.empty() && !view.editing_filter)
+      b.add(" filter: " + escape_text(view.filter, opt.utf8), Style::title);
     b.add(fmt::format("  {} records  {}  anomalies {} ({:.2f}%, {})",
                       format_count(snap.records), rate_text(info.records_per_s),
                       format_count(snap.anomalies),
@@ -330,12 +333,10 @@ std::vector<ScreenLine> render_screen(const DashboardSnapshot& snap, const ViewS
   }
   {
     LineBuilder b(W);
-    b.add(fmt::format("newest {}  latest/avg over {}  refresh {}  sort {}{}",
+    b.add(fmt::format("newest {}  span {}  refresh {}  sort {}{}",
                       snap.has_time ? format_rfc3339(snap.newest_time) : "-",
                       format_duration(snap.span), format_duration(view.refresh),
                       sort_column_name(snap, sort_col), view.reverse ? " (reversed)" : ""));
-    if (view.anomalies_only) b.add("  [anomalies only]", Style::alert);
-    if (!view.filter.empty()) b.add("  filter: " + escape_text(view.filter, opt.utf8));
     if (snap.keys_capped) b.add("  (too many keys: rest in (other))");
     lines.push_back(b.take());
   }
@@ -464,7 +465,7 @@ std::vector<ScreenLine> render_screen(const DashboardSnapshot& snap, const ViewS
       b.add("Filter: ", Style::help).add(escape_text(view.filter, opt.utf8), Style::help);
       b.add("_  (Enter keep, Esc clear)", Style::help);
     } else {
-      b.add("q quit  p pause  / filter  a anomalies  <> sort  r reverse  m spark  +- refresh  ? help",
+      b.add("q:quit p:pause /:filter a:anomalies <>:sort r:reverse m:spark +-:refresh ?:help",
             Style::help);
     }
     b.pad_to(W, Style::help);

@@ -182,7 +182,7 @@ TEST_CASE("the help bar and the filter prompt", "[screen]") {
   const auto s = sample();
   ViewState v;
   auto lines = texts(render_screen(s, v, {}, opts(100, 24)));
-  CHECK(lines.back().find("q quit") != std::string::npos);
+  CHECK(lines.back().find("q:quit") != std::string::npos);
   v.editing_filter = true;
   v.filter = "Down";
   lines = texts(render_screen(s, v, {}, opts(100, 24)));
