@@ -62,6 +62,37 @@ void append_key_piece(std::string& out, const JsonField* f) {
   }
 }
 
+// Unambiguous bytes per key value: a type tag, then the unescaped text.
+void append_lookup_piece(std::string& out, const JsonField* f) {
+  if (f == nullptr) {
+    out += '0';
+    return;
+  }
+  switch (f->type) {
+    case json_type::string: out += 's'; out.append(f->text); break;
+    case json_type::number: out += 'n'; append_json_number(out, f->number); break;
+    case json_type::boolean: out += f->boolean ? 't' : 'f'; break;
+    case json_type::null: out += '0'; break;
+    case json_type::array:
+    case json_type::object: out += 'j'; out.append(f->text); break;
+  }
+  out += key_separator;
+}
+
+// Records of one stream mostly share their layout: try where the field was
+// last time before searching.
+const JsonField* field(const JsonRecord& rec, std::string_view name, std::size_t& slot) {
+  const auto& fields = rec.fields();
+  if (slot < fields.size() && fields[slot].key == name) return &fields[slot];
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i].key == name) {
+      slot = i;
+      return &fields[i];
+    }
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 WindowAgg::WindowAgg(Tool& tool, WindowAggOptions options) : tool_(tool), o_(std::move(options)) {}
@@ -201,14 +232,14 @@ Status WindowAgg::run() {
   Output& out = tool_.out();
   in.reader().on_before_read([this, &out, &in] {
     out.flush();
+    tool_.update_metrics();
     wait_for_input(in);
   });
   const WindowEngine::Sink sink = [this](const WindowResult& r) { write_window(r); };
 
   JsonRecord rec;
-  std::string key, last_key;
+  std::string key;
   std::uint32_t key_id = 0;
-  bool have_key = false;
   std::vector<double> values;
   std::vector<std::uint8_t> trues;
   const std::string time_reason = "missing or invalid time field '" + o_.time_field + "'";
@@ -228,10 +259,13 @@ Status WindowAgg::run() {
       first_record(rec);
       values.resize(fields_.size());
       trues.resize(trues_.size());
+      field_slots_.assign(fields_.size(), 0);
+      true_slots_.assign(trues_.size(), 0);
+      key_slots_.assign(keys_.size(), 0);
     }
     bool bad = false;
     for (std::size_t i = 0; i < fields_.size(); ++i) {
-      const JsonField* f = rec.find(fields_[i]);
+      const JsonField* f = field(rec, fields_[i], field_slots_[i]);
       if (f == nullptr || f->type == json_type::null) {
         values[i] = std::numeric_limits<double>::quiet_NaN();
       } else if (f->type == json_type::number) {
@@ -244,18 +278,24 @@ Status WindowAgg::run() {
     }
     if (bad) continue;
     for (std::size_t j = 0; j < trues_.size(); ++j) {
-      const JsonField* f = rec.find(trues_[j]);
+      const JsonField* f = field(rec, trues_[j], true_slots_[j]);
       trues[j] = f != nullptr && f->type == json_type::boolean && f->boolean;
     }
+    // The look-up form of the key is its fields' unescaped bytes; the JSON
+    // text the engine keeps is built once per new key.
     key.clear();
-    for (std::size_t k = 0; k < keys_.size(); ++k) {
-      if (k > 0) key += key_separator;
-      append_key_piece(key, rec.find(keys_[k]));
-    }
-    if (!have_key || key != last_key) {
-      key_id = engine_->intern_key(key);
-      last_key = key;
-      have_key = true;
+    for (std::size_t k = 0; k < keys_.size(); ++k) append_lookup_piece(key, field(rec, keys_[k], key_slots_[k]));
+    auto known = key_ids_.find(std::string_view(key));
+    if (known != key_ids_.end()) {
+      key_id = known->second;
+    } else {
+      std::string text;
+      for (std::size_t k = 0; k < keys_.size(); ++k) {
+        if (k > 0) text += key_separator;
+        append_key_piece(text, field(rec, keys_[k], key_slots_[k]));
+      }
+      key_id = engine_->intern_key(text);
+      key_ids_.emplace(key, key_id);
     }
     if (engine_->add(key_id, t, values, trues) && late_ != nullptr) {
       const auto raw = rec.raw();

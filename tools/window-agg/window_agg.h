@@ -6,6 +6,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "citypipe/json_record.h"
@@ -60,6 +62,13 @@ class WindowAgg {
   std::optional<time_ms> idle_;
   std::unique_ptr<WindowEngine> engine_;
   std::FILE* late_ = nullptr;
+  // Where each field was in the last record, and keys already known.
+  std::vector<std::size_t> field_slots_, true_slots_, key_slots_;
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> key_ids_;
   time_ms max_event_ = 0;
   time_ms last_arrival_ = 0;
 };
