@@ -47,7 +47,7 @@ std::vector<ReadLine> read_all(const std::vector<std::string>& files, std::size_
 
 }  // namespace
 
-TEST_CASE("lines carry file and number; CRLF and a missing last newline are accepted", "[ndjson]") {
+TEST_CASE("lines carry file and number, CRLF and a missing last newline are accepted", "[ndjson]") {
   const std::string a = temp_file("{\"a\":1}\r\n{\"a\":2}\n{\"a\":3}");
   const std::string b = temp_file("x\n\ny\n");
   const auto lines = read_all({a, b}, 1 << 20);

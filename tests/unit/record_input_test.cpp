@@ -63,7 +63,7 @@ TEST_CASE("bad lines are skipped, counted and kept whole in the reject file", "[
   std::remove(reject.c_str());
 }
 
-TEST_CASE("--strict stops at the first bad line with 65; a missing file is 66", "[ndjson][policy]") {
+TEST_CASE("strict mode stops at the first bad line with 65, a missing file is 66", "[ndjson][policy]") {
   const std::string input = write_temp("{\"a\":1}\nbad\n{\"a\":2}\n");
   {
     Tool tool("test-tool", "test");

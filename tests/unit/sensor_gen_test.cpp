@@ -39,7 +39,7 @@ GeneratorConfig config(sensor_profile p, std::uint64_t seed = 7) {
 
 }  // namespace
 
-TEST_CASE("the same configuration gives the same bytes; another seed does not", "[sensor-gen]") {
+TEST_CASE("the same configuration gives the same bytes, another seed does not", "[sensor-gen]") {
   const auto cfg = config(sensor_profile::city);
   CHECK(generate(cfg, 5000) == generate(cfg, 5000));
   CHECK(generate(cfg, 5000) != generate(config(sensor_profile::city, 8), 5000));
@@ -157,7 +157,7 @@ TEST_CASE("time of day shapes temperature and traffic", "[sensor-gen]") {
   CHECK(traffic[8] / n[8] > traffic[12] / n[12]);
 }
 
-TEST_CASE("late records arrive out of order within --max-late; corrupt lines are extra", "[sensor-gen]") {
+TEST_CASE("late records arrive out of order within --max-late, corrupt lines are extra", "[sensor-gen]") {
   auto cfg = config(sensor_profile::city);
   cfg.late_rate = 0.1;
   cfg.max_late = 5000;
