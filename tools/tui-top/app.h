@@ -51,7 +51,6 @@ class Feed {
 
  private:
   void run();
-  citypipe::Tool& tool_;
   Shared& shared_;
   citypipe::RecordInput input_;
   std::atomic<bool> done_{false};

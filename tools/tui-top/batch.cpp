@@ -27,7 +27,6 @@ void print_snapshot(citypipe::Tool& tool, const citypipe::DashboardSnapshot& sna
     out += text;
     out += '\n';
   }
-  ++tool.stats().out;
   tool.out().flush();
 }
 

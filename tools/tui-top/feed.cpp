@@ -13,9 +13,9 @@ namespace {
 extern "C" void on_wake(int) {}  // only interrupts a blocked read()
 }  // namespace
 
-Feed::Feed(citypipe::Tool& tool, Shared& shared) : tool_(tool), shared_(shared), input_(tool) {
+Feed::Feed(citypipe::Tool& tool, Shared& shared) : shared_(shared), input_(tool) {
   // The main thread owns standard output; the default hook would flush it from here.
-  input_.reader().on_before_read([] {});
+  input_.reader().on_before_read([&tool] { tool.update_metrics(); });
   struct sigaction sa {};
   sa.sa_handler = on_wake;
   sigemptyset(&sa.sa_mask);
