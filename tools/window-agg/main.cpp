@@ -10,7 +10,8 @@ int main(int argc, char** argv) {
   auto& app = tool.app();
   app.add_option("-w,--window", o.windows,
                  "tumble:SIZE, slide:SIZE,STEP or session:GAP; repeatable (default tumble:1m)")
-      ->type_name("SPEC");
+      ->type_name("SPEC")
+      ->allow_extra_args(false);
   app.add_option("-k,--key", o.key, "Group by these fields, comma-separated; '' for one group (default zone)")
       ->type_name("FIELDS");
   app.add_option("-f,--fields", o.fields,
@@ -21,7 +22,8 @@ int main(int argc, char** argv) {
       ->type_name("LIST");
   app.add_option("--count-true", o.count_true,
                  "Count records whose boolean FIELD is true, as FIELD_count; repeatable (default anomaly, if the first record has it)")
-      ->type_name("FIELD");
+      ->type_name("FIELD")
+      ->allow_extra_args(false);
   app.add_option("-t,--time-field", o.time_field, "Event time field: RFC 3339 or epoch (default ts)")
       ->type_name("FIELD");
   app.add_flag("--processing-time", o.processing_time, "Use the arrival time instead of the event time");
