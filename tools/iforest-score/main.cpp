@@ -49,13 +49,13 @@ struct Options {
 Status read_file(const std::string& path, std::string& text) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr)
-    return Status::error(exit_no_input, fmt::format("cannot open model {}: {}", path, std::strerror(errno)));
+    return Status::error(exit_no_input, fmt::format("cannot open: {}", std::strerror(errno)));
   char buf[1 << 16];
   std::size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
   const bool bad = std::ferror(f) != 0;
   std::fclose(f);
-  if (bad) return Status::error(exit_io, fmt::format("cannot read model {}", path));
+  if (bad) return Status::error(exit_io, std::string("read error"));
   return Status::ok();
 }
 
@@ -95,6 +95,7 @@ int main(int argc, char** argv) {
                  "Fields to use, in order (default: the numeric fields of the first record but "
                  "ts, ids and label)")
       ->delimiter(',')
+      ->allow_extra_args(false)
       ->type_name("A,B,...");
   app.add_option("--by", o.by, "One forest per value of FIELD, the global one for unseen values")
       ->type_name("FIELD");
@@ -126,6 +127,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::size_t{2}, std::size_t{1} << 40))
       ->needs(warm_opt);
   app.add_option("--rule", o.rule_texts, "FIELD OP VALUE[:low|medium|high], OP one of > >= < <= == !=; repeatable")
+      ->allow_extra_args(false)
       ->type_name("RULE");
   app.add_option("--rules", o.rule_set, "A named rule set: city (temperature<-5, temperature>40, aqi>300, noise_db>100, traffic>500)")
       ->type_name("SET");
