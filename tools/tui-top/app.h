@@ -54,6 +54,7 @@ class Feed {
   Shared& shared_;
   citypipe::RecordInput input_;
   std::atomic<bool> done_{false};
+  bool clock_stale_ = true;  // input thread only
   std::thread thread_;
 };
 
