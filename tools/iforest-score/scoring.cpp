@@ -1,5 +1,6 @@
 #include "scoring.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -63,6 +64,25 @@ std::string_view key_of(const JsonRecord& r, const std::string& by, std::string&
   if (f->type == json_type::number) append_json_number(scratch, f->number);
   else if (f->type == json_type::boolean) scratch = f->boolean ? "true" : "false";
   return scratch;
+}
+
+// The score rounded to 4 decimals, as append_json_number would print it, but
+// without the general shortest-round-trip search (a tenth of the run time).
+void append_score(std::string& out, double s) {
+  if (std::isnan(s)) {
+    out += "null";
+    return;
+  }
+  auto k = static_cast<unsigned>(std::lround(std::clamp(s, 0.0, 1.0) * 1e4));
+  if (k == 0 || k == 10000) {
+    out += k == 0 ? '0' : '1';
+    return;
+  }
+  char digits[6] = {'0', '.', static_cast<char>('0' + k / 1000), static_cast<char>('0' + k / 100 % 10),
+                    static_cast<char>('0' + k / 10 % 10), static_cast<char>('0' + k % 10)};
+  std::size_t len = 6;
+  while (digits[len - 1] == '0') --len;
+  out.append(digits, len);
 }
 
 // Records waiting to be scored together: their text, rows, keys and what the
@@ -131,12 +151,10 @@ class Batch {
       fallbacks_ += fallback_[i];
       ObjectWriter w(out, raw);
       w.key("score");
-      if (std::isnan(s)) w.null();
-      else w.number(std::round(s * 1e4) / 1e4);
-      w.key("anomaly").boolean(anomaly);
-      w.key("severity").string(severity_name(sev));
-      w.key("reasons");
-      out += '[';
+      append_score(out, s);
+      out += anomaly ? ",\"anomaly\":true,\"severity\":\"" : ",\"anomaly\":false,\"severity\":\"";
+      out += severity_name(sev);
+      out += "\",\"reasons\":[";
       std::size_t mark = out.size();
       if (forest_says) out += "\"iforest\"";
       if (!rule_reasons.empty()) out.append(rule_reasons.substr(out.size() == mark ? 1 : 0));
