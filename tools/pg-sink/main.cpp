@@ -15,7 +15,7 @@ CLI::Validator duration_check() {
       [](std::string& s) -> std::string {
         return citypipe::parse_duration(s) ? std::string() : "not a duration: " + s;
       },
-      "DURATION");
+      "");
 }
 
 }  // namespace
@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   app.add_flag("--create", opt.create, "Create the table from the first batch if it is missing, with indexes");
   app.add_option("--key", key, "Columns of the unique key, for idempotent writes")->type_name("COL,...");
   app.add_option("--on-conflict", conflict, "With --key: keep the existing row, or update it (default nothing)")
-      ->type_name("nothing|update")
+      ->type_name("MODE")
       ->check(CLI::IsMember({"nothing", "update"}));
   app.add_option("--time-columns", time_columns,
                  "More columns that --create makes timestamptz (always: ts, window_start, window_end)")

@@ -32,6 +32,8 @@ Sink::Sink(citypipe::Tool& tool, SinkOptions options)
 Sink::~Sink() = default;
 
 Status Sink::run(citypipe::RecordInput& in) {
+  tool_.stats().set_extra("batches", 0);
+  tool_.stats().set_extra("reconnects", 0);
   if (Status s = start(); !s.is_ok()) return s;
   in.reader().on_before_read([this] { on_idle(); });
   citypipe::JsonRecord rec;
@@ -54,8 +56,6 @@ Status Sink::run(citypipe::RecordInput& in) {
   if (Status s = flush_pending(); !s.is_ok()) return s;
   if (Status s = commit_batch(); !s.is_ok()) return s;
   progress(true);
-  tool_.stats().set_extra("batches", batches_);
-  tool_.stats().set_extra("reconnects", reconnects_);
   return in.status();
 }
 
@@ -352,6 +352,8 @@ Status Sink::commit_batch() {
     }
   }
   ++batches_;
+  tool_.stats().set_extra("batches", batches_);
+  tool_.stats().set_extra("reconnects", reconnects_);
   data_.clear();
   rows_.clear();
   sources_.clear();
@@ -411,6 +413,7 @@ bool Sink::batch_due(clock::time_point now) const {
 // Called before every blocking read: a batch that is due, or that would wait
 // on a quiet pipe past its --batch-ms, is committed now.
 void Sink::on_idle() {
+  tool_.update_metrics();  // this hook replaces RecordInput's, which did this
   if (!deferred_.is_ok() || held() == 0) return;
   auto now = clock::now();
   if (!batch_due(now)) {
