@@ -4,6 +4,7 @@
 #   make test       install, build, run every test through CTest
 #   make bench      benchmarks against the anchor tools, as ratios
 #   make install PREFIX=/usr/local
+#   make fuzz       libFuzzer targets, SECONDS=300 each
 #   make clean
 # SANITIZE=1 builds with ASan/UBSan into build-asan/.
 
@@ -20,7 +21,7 @@ endif
 # Debian packages: to build, to test, to benchmark.
 BUILD_PKGS = g++ cmake make pkg-config librdkafka-dev libcli11-dev libsimdjson-dev \
              libfmt-dev libpq-dev catch2 libncurses-dev
-TEST_PKGS  = postgresql kcat tmux procps
+TEST_PKGS  = postgresql kcat tmux procps clang libclang-rt-14-dev time
 # Node.js for DuckDB (npm) is installed by its benchmark only when missing.
 BENCH_PKGS = miller time python3-sklearn
 
@@ -55,8 +56,12 @@ bench: bench-deps
 	@$(MAKE) --no-print-directory build
 	@bash bench/run.sh $(BUILD)/bin
 
+fuzz: deps
+	@bash scripts/deps.sh clang libclang-rt-14-dev
+	@bash scripts/fuzz.sh $(or $(SECONDS),300)
+
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

@@ -61,18 +61,13 @@ void append_json_string(std::string& out, std::string_view s) {
 ObjectWriter::ObjectWriter(std::string& out) : out_(out) { out_ += '{'; }
 
 ObjectWriter::ObjectWriter(std::string& out, std::string_view existing) : out_(out) {
-  while (!existing.empty() && (existing.back() == ' ' || existing.back() == '\t' ||
-                               existing.back() == '\r' || existing.back() == '\n'))
-    existing.remove_suffix(1);
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!existing.empty() && is_space(existing.back())) existing.remove_suffix(1);
   if (!existing.empty() && existing.back() == '}') existing.remove_suffix(1);
+  while (!existing.empty() && is_space(existing.back())) existing.remove_suffix(1);
   out_ += existing;
-  // The object had fields when anything but '{' and blanks remains.
-  for (char c : existing) {
-    if (c != '{' && c != ' ' && c != '\t') {
-      first_ = false;
-      break;
-    }
-  }
+  // No value ends in '{', so the object was empty exactly when '{' is all that is left.
+  first_ = !existing.empty() && existing.back() == '{';
 }
 
 ObjectWriter& ObjectWriter::key(std::string_view k) {

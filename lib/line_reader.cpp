@@ -11,15 +11,14 @@
 namespace citypipe {
 
 namespace {
-constexpr std::size_t chunk_size = 1 << 20;
 const std::string stdin_name = "<stdin>";
 }  // namespace
 
 LineReader::LineReader(std::vector<std::string> files, std::size_t max_line_bytes,
-                       std::size_t padding)
+                       std::size_t padding, std::size_t chunk_bytes)
     : files_(std::move(files)), max_line_(max_line_bytes), padding_(padding) {
   if (files_.empty()) files_.push_back("-");
-  buf_.resize(max_line_ + chunk_size + padding_);
+  buf_.resize(max_line_ + chunk_bytes + padding_);
 }
 
 LineReader::~LineReader() {

@@ -24,8 +24,10 @@ struct Line {
 
 class LineReader {
  public:
-  // files empty or "-" means standard input. max_line_bytes bounds memory.
-  LineReader(std::vector<std::string> files, std::size_t max_line_bytes, std::size_t padding = 64);
+  // files empty or "-" means standard input. max_line_bytes bounds memory;
+  // chunk_bytes is the size of one read() (small only in tests).
+  LineReader(std::vector<std::string> files, std::size_t max_line_bytes, std::size_t padding = 64,
+             std::size_t chunk_bytes = 1 << 20);
   ~LineReader();
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;

@@ -33,8 +33,9 @@ struct ReadLine {
   bool too_long;
 };
 
-std::vector<ReadLine> read_all(const std::vector<std::string>& files, std::size_t max_line) {
-  LineReader reader(files, max_line);
+std::vector<ReadLine> read_all(const std::vector<std::string>& files, std::size_t max_line,
+                               std::size_t chunk = 1 << 20) {
+  LineReader reader(files, max_line, 64, chunk);
   std::vector<ReadLine> lines;
   Line line;
   while (reader.next(line)) {
@@ -84,7 +85,7 @@ TEST_CASE("many lines across chunk boundaries come out whole", "[ndjson]") {
   std::string content;
   for (int i = 0; i < 200000; ++i) content += "{\"i\":" + std::to_string(i) + "}\n";
   const std::string f = temp_file(content);
-  const auto lines = read_all({f}, 100);
+  const auto lines = read_all({f}, 100, 1000);
   REQUIRE(lines.size() == 200000);
   CHECK(lines[123456].text == "{\"i\":123456}");
   std::remove(f.c_str());
@@ -151,7 +152,10 @@ TEST_CASE("JSON output: numbers shortest, strings escaped, objects extended", "[
   CHECK(out == "{\"a\":1,\"score\":0.75}\n");
   out.clear();
   ObjectWriter(out, "{ }").key("x").boolean(true).finish();
-  CHECK(out == "{ \"x\":true}\n");
+  CHECK(out == "{\"x\":true}\n");
+  out.clear();
+  ObjectWriter(out, "{\r}").key("x").integer(1).finish();
+  CHECK(out == "{\"x\":1}\n");
   out.clear();
   ObjectWriter w(out);
   w.key("ts").time(0);
