@@ -98,6 +98,14 @@ const JsonField* field(const JsonRecord& rec, std::string_view name, std::size_t
 WindowAgg::WindowAgg(Tool& tool, WindowAggOptions options) : tool_(tool), o_(std::move(options)) {}
 
 WindowAgg::~WindowAgg() {
+  if (worker_.joinable()) {
+    {
+      std::lock_guard lock(mutex_);
+      closing_ = true;
+    }
+    cv_.notify_all();
+    worker_.join();
+  }
   if (late_ != nullptr) std::fclose(late_);
 }
 
@@ -168,8 +176,7 @@ bool WindowAgg::first_record(const JsonRecord& rec) {
   return true;
 }
 
-void WindowAgg::write_window(const WindowResult& r) {
-  std::string& out = tool_.out().buffer();
+void WindowAgg::write_window(const WindowResult& r, std::string& out) const {
   ObjectWriter w(out);
   w.key("window").string(window_names_[r.window]);
   w.key("window_start").time(r.start);
@@ -194,15 +201,16 @@ void WindowAgg::write_window(const WindowResult& r) {
   for (std::size_t j = 0; j < trues_.size(); ++j)
     w.key(trues_[j] + "_count").integer(static_cast<std::int64_t>(r.acc->true_counts[j]));
   w.finish();
-  tool_.out().commit();
-  ++tool_.stats().out;
 }
 
 // Live input only: while standard input is quiet, close windows by the wall
 // clock (--processing-time, --idle-timeout) instead of blocking in read().
 void WindowAgg::wait_for_input(RecordInput& in) {
   if (!engine_ || (!o_.processing_time && !idle_) || in.reader().current_file() != "<stdin>") return;
-  const WindowEngine::Sink sink = [this](const WindowResult& r) { write_window(r); };
+  const WindowEngine::Sink sink = [this](const WindowResult& r) {
+    write_window(r, tool_.out().buffer());
+    ++tool_.stats().out;
+  };
   for (;;) {
     const time_ms now = wall_clock_ms();
     std::optional<time_ms> deadline;
@@ -226,6 +234,88 @@ void WindowAgg::wait_for_input(RecordInput& in) {
   }
 }
 
+// Replays from files are split over two threads: this one reads and parses
+// records into batches, a worker runs the engine and formats the windows,
+// which come back to this thread for output (the Tool is not shared). Live
+// input stays on one thread, where the wall-clock timers live.
+struct WindowAgg::Batch {
+  std::size_t n = 0;
+  std::vector<time_ms> times;
+  std::vector<std::uint32_t> keys;
+  std::vector<double> values;        // n x fields
+  std::vector<std::uint8_t> trues;   // n x true counters
+  std::vector<std::string> new_keys;  // texts of the keys first seen in this batch, by id
+  std::string raw;                    // the lines, for --late
+  std::vector<std::size_t> raw_end;
+  std::string out;                    // windows closed while adding this batch
+  std::uint64_t out_lines = 0;
+  void clear() {
+    n = 0;
+    times.clear(), keys.clear(), values.clear(), trues.clear(), new_keys.clear();
+    raw.clear(), raw_end.clear(), out.clear();
+    out_lines = 0;
+  }
+};
+
+void WindowAgg::add_record(std::uint32_t key, time_ms t, std::span<const double> values,
+                           std::span<const std::uint8_t> trues, std::string_view raw,
+                           std::string& out, std::uint64_t& out_lines) {
+  if (engine_->add(key, t, values, trues) && late_ != nullptr) {
+    std::fwrite(raw.data(), 1, raw.size(), late_);
+    std::fputc('\n', late_);
+  }
+  engine_->emit([&](const WindowResult& r) {
+    write_window(r, out);
+    ++out_lines;
+  });
+}
+
+void WindowAgg::worker() {
+  for (;;) {
+    Batch* b;
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait(lock, [this] { return !todo_.empty() || closing_; });
+      if (todo_.empty()) return;
+      b = todo_.front();
+      todo_.pop_front();
+    }
+    for (const auto& k : b->new_keys) engine_->intern_key(k);
+    const std::size_t nf = fields_.size(), nt = trues_.size();
+    std::size_t raw_from = 0;
+    for (std::size_t i = 0; i < b->n; ++i) {
+      std::string_view raw;
+      if (late_ != nullptr) {
+        raw = std::string_view(b->raw).substr(raw_from, b->raw_end[i] - raw_from);
+        raw_from = b->raw_end[i];
+      }
+      add_record(b->keys[i], b->times[i], std::span(b->values).subspan(i * nf, nf),
+                 std::span(b->trues).subspan(i * nt, nt), raw, b->out, b->out_lines);
+    }
+    {
+      std::lock_guard lock(mutex_);
+      done_.push_back(b);
+    }
+    cv_.notify_all();
+  }
+}
+
+// Takes back batches the worker finished, writing their windows; with wait,
+// blocks until one comes back.
+void WindowAgg::collect(bool wait) {
+  std::unique_lock lock(mutex_);
+  if (wait) cv_.wait(lock, [this] { return !done_.empty(); });
+  while (!done_.empty()) {
+    Batch* b = done_.front();
+    done_.pop_front();
+    tool_.out().buffer() += b->out;
+    tool_.out().commit();
+    tool_.stats().out += b->out_lines;
+    b->clear();
+    free_.push_back(b);
+  }
+}
+
 Status WindowAgg::run() {
   RecordInput in(tool_);
   if (!in.status().is_ok()) return in.status();
@@ -235,13 +325,36 @@ Status WindowAgg::run() {
     tool_.update_metrics();
     wait_for_input(in);
   });
-  const WindowEngine::Sink sink = [this](const WindowResult& r) { write_window(r); };
+  const auto& inputs = tool_.options().inputs;
+  const bool threaded = !o_.processing_time && !idle_ && !inputs.empty() &&
+                        std::none_of(inputs.begin(), inputs.end(), [](const std::string& f) { return f == "-"; });
+  constexpr std::size_t batch_records = 4096, batches = 4;
+  std::vector<std::unique_ptr<Batch>> pool;
+  Batch* batch = nullptr;
+  std::uint32_t next_key_id = 0;
+  auto submit = [&] {
+    if (batch == nullptr || batch->n == 0) return;
+    if (!worker_.joinable()) worker_ = std::thread([this] { worker(); });
+    {
+      std::lock_guard lock(mutex_);
+      todo_.push_back(batch);
+    }
+    cv_.notify_all();
+    batch = nullptr;
+  };
+  auto out_line = [this](const WindowResult& r) {
+    write_window(r, tool_.out().buffer());
+    tool_.out().commit();
+    ++tool_.stats().out;
+  };
 
   JsonRecord rec;
   std::string key;
   std::uint32_t key_id = 0;
   std::vector<double> values;
   std::vector<std::uint8_t> trues;
+  std::string new_key;
+  bool have_event = false;
   const std::string time_reason = "missing or invalid time field '" + o_.time_field + "'";
   while (in.next(rec)) {
     time_ms t;
@@ -263,7 +376,7 @@ Status WindowAgg::run() {
       true_slots_.assign(trues_.size(), 0);
       key_slots_.assign(keys_.size(), 0);
     }
-    bool bad = false;
+    std::size_t bad_field = fields_.size();
     for (std::size_t i = 0; i < fields_.size(); ++i) {
       const JsonField* f = field(rec, fields_[i], field_slots_[i]);
       if (f == nullptr || f->type == json_type::null) {
@@ -271,46 +384,83 @@ Status WindowAgg::run() {
       } else if (f->type == json_type::number) {
         values[i] = f->number;
       } else {
-        bad = true;
-        if (!in.reject("field '" + fields_[i] + "' is not a number")) return in.status();
+        bad_field = i;
         break;
       }
     }
-    if (bad) continue;
+    if (bad_field < fields_.size()) {
+      if (!in.reject("field '" + fields_[bad_field] + "' is not a number")) break;
+      continue;
+    }
     for (std::size_t j = 0; j < trues_.size(); ++j) {
       const JsonField* f = field(rec, trues_[j], true_slots_[j]);
       trues[j] = f != nullptr && f->type == json_type::boolean && f->boolean;
     }
     // The look-up form of the key is its fields' unescaped bytes; the JSON
-    // text the engine keeps is built once per new key.
+    // text the engine keeps is built once per new key. Ids are handed out in
+    // order here and by the engine, so both agree.
     key.clear();
     for (std::size_t k = 0; k < keys_.size(); ++k) append_lookup_piece(key, field(rec, keys_[k], key_slots_[k]));
-    auto known = key_ids_.find(std::string_view(key));
-    if (known != key_ids_.end()) {
+    bool is_new = false;
+    if (auto known = key_ids_.find(std::string_view(key)); known != key_ids_.end()) {
       key_id = known->second;
     } else {
-      std::string text;
+      new_key.clear();
       for (std::size_t k = 0; k < keys_.size(); ++k) {
-        if (k > 0) text += key_separator;
-        append_key_piece(text, field(rec, keys_[k], key_slots_[k]));
+        if (k > 0) new_key += key_separator;
+        append_key_piece(new_key, field(rec, keys_[k], key_slots_[k]));
       }
-      key_id = engine_->intern_key(text);
+      key_id = next_key_id++;
       key_ids_.emplace(key, key_id);
+      is_new = true;
     }
-    if (engine_->add(key_id, t, values, trues) && late_ != nullptr) {
-      const auto raw = rec.raw();
-      std::fwrite(raw.data(), 1, raw.size(), late_);
-      std::fputc('\n', late_);
+    max_event_ = have_event ? std::max(max_event_, t) : t;
+    have_event = true;
+    if (!threaded) {
+      if (is_new) engine_->intern_key(new_key);
+      if (idle_) last_arrival_ = wall_clock_ms();
+      std::string& buffer = tool_.out().buffer();
+      std::uint64_t lines = 0;
+      add_record(key_id, t, values, trues, rec.raw(), buffer, lines);
+      tool_.stats().out += lines;
+      tool_.out().commit();
+      continue;
     }
-    max_event_ = engine_->late_records() == 0 && tool_.stats().in == 1 ? t : std::max(max_event_, t);
-    if (idle_) last_arrival_ = wall_clock_ms();
-    engine_->emit(sink);
+    if (batch == nullptr) {
+      if (free_.empty() && pool.size() < batches) {
+        pool.push_back(std::make_unique<Batch>());
+        free_.push_back(pool.back().get());
+      }
+      collect(free_.empty());
+      batch = free_.back();
+      free_.pop_back();
+    }
+    if (is_new) batch->new_keys.push_back(new_key);
+    batch->times.push_back(t);
+    batch->keys.push_back(key_id);
+    batch->values.insert(batch->values.end(), values.begin(), values.end());
+    batch->trues.insert(batch->trues.end(), trues.begin(), trues.end());
+    if (late_ != nullptr) {
+      batch->raw += rec.raw();
+      batch->raw_end.push_back(batch->raw.size());
+    }
+    if (++batch->n == batch_records) submit();
+  }
+  submit();
+  if (worker_.joinable()) {
+    {
+      std::lock_guard lock(mutex_);
+      closing_ = true;
+    }
+    cv_.notify_all();
+    worker_.join();
+    collect(false);
   }
   if (engine_) tool_.stats().set_extra("late", engine_->late_records());
   Status status = in.status();
   // After a signal or an error the open windows are incomplete: drop them.
   if (engine_ && status.is_ok() && !stop_requested() && !tool_.bad_input().stopped() && out.ok())
-    engine_->finish(sink);
+    engine_->finish(out_line);
   if (late_ != nullptr && (std::fflush(late_) != 0 || std::ferror(late_)) && status.is_ok())
     status = Status::error(exit_io, o_.late_file + ": write error");
   return status;

@@ -2,7 +2,12 @@
 // reading fields out of records, the live-input timer, and printing windows.
 #pragma once
 
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
+#include <mutex>
+#include <span>
+#include <thread>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,8 +49,14 @@ class WindowAgg {
 
  private:
   bool first_record(const JsonRecord& rec);
-  void write_window(const WindowResult& r);
+  struct Batch;
+  void write_window(const WindowResult& r, std::string& out) const;
+  void add_record(std::uint32_t key, time_ms t, std::span<const double> values,
+                  std::span<const std::uint8_t> trues, std::string_view raw, std::string& out,
+                  std::uint64_t& out_lines);
   void wait_for_input(RecordInput& in);
+  void worker();
+  void collect(bool wait);
 
   Tool& tool_;
   WindowAggOptions o_;
@@ -70,6 +81,13 @@ class WindowAgg {
   };
   std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> key_ids_;
   time_ms max_event_ = 0;
+  // The replay worker and the batches between it and the reading thread.
+  std::thread worker_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<Batch*> todo_, done_;
+  std::vector<Batch*> free_;
+  bool closing_ = false;
   time_ms last_arrival_ = 0;
 };
 
