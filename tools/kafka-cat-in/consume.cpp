@@ -1,6 +1,7 @@
 // Consume mode: messages to standard output, one per line. At least once: a
 // record's offset is stored for commit only once the record was flushed.
 #include <algorithm>
+#include <map>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -17,6 +18,8 @@ namespace kcatin {
 namespace {
 
 constexpr int metadata_budget_ms = 30000;
+constexpr citypipe::time_ms commit_budget_ms = 30000;
+constexpr citypipe::time_ms idle_member_ms = 10000;
 
 struct Consumer {
   Consumer(citypipe::Tool& t, const Settings& settings) : tool(t), s(settings) {}
@@ -29,7 +32,10 @@ struct Consumer {
   std::vector<std::uint8_t> state;
   std::size_t assigned = 0, at_end = 0;
   bool had_assignment = false;
-  std::uint64_t commits = 0;
+  // Offsets flushed but refused by a rebalancing group: committed first thing
+  // in the next generation, before anyone reads those partitions again.
+  rd_kafka_topic_partition_list_t* owed = nullptr;
+  std::map<std::int32_t, std::int64_t> stored;  // partition -> last offset stored
 
   std::uint8_t& of(std::int32_t p) {
     const auto i = static_cast<std::size_t>(p);
@@ -82,19 +88,23 @@ struct Consumer {
     }
     auto done = tracker.flushed();
     rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(done.size()));
-    for (const auto& [p, next] : done)
+    for (const auto& [p, next] : done) {
       rd_kafka_topic_partition_list_add(list, s.topic.c_str(), p)->offset = next;
+      stored[p] = next;
+    }
     if (auto err = rd_kafka_offsets_store(rk, list); err && s.verbose)
       tool.warn(fmt::format("cannot store offsets: {}", rd_kafka_err2str(err)));
     rd_kafka_topic_partition_list_destroy(list);
   }
-  void commit() {
-    if (!group) return;
+  // A synchronous commit of the stored offsets; true when done or when there
+  // was nothing to commit.
+  bool commit(bool quiet = false) {
+    if (!group) return true;
     const auto err = rd_kafka_commit(rk, nullptr, 0);
-    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+    if (!err || err == RD_KAFKA_RESP_ERR__NO_OFFSET) return true;
+    if (!quiet || s.verbose)
       tool.warn(fmt::format("cannot commit offsets of group {}: {}", s.group, rd_kafka_err2str(err)));
-    else if (!err)
-      ++commits;
+    return false;
   }
 };
 
@@ -109,6 +119,12 @@ void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partit
   auto* c = static_cast<Consumer*>(opaque);
   const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    if (c->owed) {
+      if (auto e = rd_kafka_commit(rk, c->owed, 0); e && c->s.verbose)
+        c->tool.warn(fmt::format("cannot commit earlier offsets: {}", rd_kafka_err2str(e)));
+      rd_kafka_topic_partition_list_destroy(c->owed);
+      c->owed = nullptr;
+    }
     if (c->s.verbose) c->tool.warn(fmt::format("assigned {} [{}]", c->s.topic, list_partitions(parts)));
     for (int i = 0; i < parts->cnt; ++i) {
       c->assign(parts->elems[i].partition);
@@ -129,7 +145,16 @@ void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partit
   // next owner starts right after it.
   if (c->s.verbose) c->tool.warn(fmt::format("revoked {} [{}]", c->s.topic, list_partitions(parts)));
   c->flush_and_store();
-  if (!rd_kafka_assignment_lost(rk)) c->commit();
+  if (!rd_kafka_assignment_lost(rk) && !c->commit(true)) {
+    // Keep what this consumer delivered but could not commit.
+    for (int i = 0; i < parts->cnt; ++i) {
+      const auto it = c->stored.find(parts->elems[i].partition);
+      if (it == c->stored.end()) continue;
+      if (!c->owed) c->owed = rd_kafka_topic_partition_list_new(parts->cnt);
+      rd_kafka_topic_partition_list_add(c->owed, c->s.topic.c_str(), it->first)->offset = it->second;
+    }
+  }
+  for (int i = 0; i < parts->cnt; ++i) c->stored.erase(parts->elems[i].partition);
   for (int i = 0; i < parts->cnt; ++i) c->revoke(parts->elems[i].partition);
   if (cooperative) {
     if (auto* e = rd_kafka_incremental_unassign(rk, parts)) rd_kafka_error_destroy(e);
@@ -296,12 +321,31 @@ citypipe::Status consume(citypipe::Tool& tool, const Settings& s) {
   auto& out = tool.out();
   std::uint64_t consumed = 0;
   std::string where;
+  citypipe::time_ms end_since = 0, unassigned_since = 0;
   while (status.is_ok() && !citypipe::stop_requested() && out.ok()) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(c.rk, 0);
     if (!m) {
       // Nothing ready: what we hold goes downstream before we wait.
       c.flush_and_store();
-      if (s.exit_at_end && c.all_at_end()) break;
+      // At the end: leave only once the offsets are committed. A group that
+      // is rebalancing refuses commits (the mock does, Kafka may): go on
+      // serving the rebalance and try again.
+      // With -e, a group member left without partitions has nothing to wait for.
+      if (s.exit_at_end && c.group && c.had_assignment && c.assigned == 0) {
+        if (!unassigned_since) unassigned_since = citypipe::wall_clock_ms();
+        if (citypipe::wall_clock_ms() - unassigned_since > idle_member_ms) break;
+      } else {
+        unassigned_since = 0;
+      }
+      if (s.exit_at_end && c.all_at_end()) {
+        if (c.commit(true)) break;
+        if (citypipe::wall_clock_ms() - (end_since ? end_since : (end_since = citypipe::wall_clock_ms())) >
+            commit_budget_ms) {
+          status = citypipe::Status::error(citypipe::exit_unavailable,
+                                           "offsets not committed: the next reader may repeat records");
+          break;
+        }
+      }
       m = rd_kafka_consumer_poll(c.rk, 100);
       if (!m) continue;
     }
@@ -318,6 +362,7 @@ citypipe::Status consume(citypipe::Tool& tool, const Settings& s) {
     }
     ++tool.stats().in;
     c.got_record(m->partition);
+    end_since = 0;
     if (s.meta && !looks_like_object({static_cast<const char*>(m->payload), m->len})) {
       where = fmt::format("{}[{}]", s.topic, m->partition);
       const bool go_on = tool.bad_input().report(where, static_cast<std::uint64_t>(m->offset), "not a JSON object",
@@ -336,13 +381,22 @@ citypipe::Status consume(citypipe::Tool& tool, const Settings& s) {
     if (s.max_records && ++consumed >= s.max_records) break;
   }
 
-  // Clean end (also on a signal): flush, store, commit, leave the group.
+  // Clean end (also on a signal or -c): flush and commit, waiting out a
+  // rebalance if need be (records arriving meanwhile are left for later),
+  // then leave the group.
   c.flush_and_store();
-  c.commit();
-  if (c.group) rd_kafka_consumer_close(c.rk);
-  else rd_kafka_consumer_close(c.rk);
+  if (c.group && status.is_ok() && !c.commit(true)) {
+    const auto deadline = citypipe::wall_clock_ms() + commit_budget_ms;
+    bool done = false;
+    while (!done && citypipe::wall_clock_ms() < deadline) {
+      if (rd_kafka_message_t* m = rd_kafka_consumer_poll(c.rk, 100)) rd_kafka_message_destroy(m);
+      done = c.commit(true);
+    }
+    if (!done) c.commit();  // says why
+  }
+  rd_kafka_consumer_close(c.rk);
+  if (c.owed) rd_kafka_topic_partition_list_destroy(c.owed);
   rd_kafka_destroy(c.rk);
-  if (s.verbose && c.group) tool.warn(fmt::format("{} commits", c.commits));
   return status;
 }
 
