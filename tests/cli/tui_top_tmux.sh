@@ -91,6 +91,12 @@ wait_for "traffic"
 assert_eq "$(wc -l < "$T/screen" | tr -d ' ')" 40 "the screen is 40 lines after resize"
 assert_eq "$(LC_ALL=C.UTF-8 wc -L < "$T/screen" | tr -d ' ')" 120 "the widest line is 120 columns"
 
+# p pauses drawing.
+tm send-keys -t t p
+wait_for "tui-top live PAUSED"
+tm send-keys -t t p
+wait_gone "PAUSED"
+
 # Sorting: > to records... then to anomalies puts Downtown first.
 tm send-keys -t t '>' '>'
 wait_for "sort anomalies"
@@ -108,3 +114,19 @@ assert_eq "$(grep -c "records  " "$T/screen" || true)" 0 "the dashboard is gone 
 tm send-keys -t t "stty -a | tr ' ;' '\n\n' | grep -xE -- '-?(echo|icanon)' | sort | tr '\n' ' '; echo" Enter
 wait_for "echo icanon"
 pass "terminal restored (echo icanon)"
+
+# Ctrl-C quits with 130 and also leaves the terminal usable.
+exec 3<>"$T/in"
+tm send-keys -t t "clear; tui-top < '$T/in'; echo EXIT=\$?" Enter
+echo '{"zone":"Again","temperature":1}' >&3
+wait_for "Again"
+tm send-keys -t t C-c
+wait_for "EXIT=130"
+tm send-keys -t t "stty -a | tr ' ;' '\n\n' | grep -xE -- '-?(echo|icanon)' | sort | tr '\n' ' '; echo" Enter
+wait_for "echo icanon"
+pass "Ctrl-C: status 130, terminal restored"
+
+# Standard input that is the terminal is refused instead of fighting for keys.
+tm send-keys -t t "clear; tui-top; echo EXIT=\$?" Enter
+wait_for "EXIT=64"
+assert_contains "$T/screen" "standard input is the terminal" "tui-top on a terminal stdin explains itself"

@@ -2,6 +2,7 @@
 //
 //   sensor-gen | iforest-score --warmup 2000 | tui-top
 //   tui-top --once readings.ndjson        # one plain-text snapshot at end of input
+#include <algorithm>
 #include <clocale>
 #include <cstdlib>
 #include <cstring>
@@ -87,11 +88,19 @@ int main(int argc, char** argv) {
   citypipe::LineReader check(tool.options().inputs, 2);
   if (auto s = check.check_files(); !s.is_ok()) return tool.finish(s);
 
+  const bool interactive = !o.once && !o.batch && ::isatty(1);
+  const auto& inputs = tool.options().inputs;
+  const bool reads_stdin = inputs.empty() || std::find(inputs.begin(), inputs.end(), "-") != inputs.end();
+  if (interactive && reads_stdin && ::isatty(0)) {
+    tool.warn("standard input is the terminal: pipe records in, or name files");
+    return citypipe::exit_usage;
+  }
+
   citypipe::Status status;
   bool quit_by_key = false;
   if (o.once)
     status = tui_top::run_once(tool, o);
-  else if (o.batch || !::isatty(1))
+  else if (!interactive)
     status = tui_top::run_batch(tool, o);
   else
     status = tui_top::run_terminal(tool, o, quit_by_key);
