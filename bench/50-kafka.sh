@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# kafka-cat-in vs kcat on the same kafka-mock and the same 1 million NDJSON
+# records: produce time and consume time (medians of 3 runs), then
+# produce-to-consume latency at 10,000 records/s from the --meta timestamp.
+set -euo pipefail
+bash "$CITYPIPE_SOURCE/scripts/deps.sh" kcat > /dev/null
+W=$(mktemp -d "${TMPDIR:-/tmp}/citypipe-bench-kafka.XXXXXX")
+mock_pid=
+cleanup() { [ -z "$mock_pid" ] || kill "$mock_pid" 2> /dev/null || true; rm -rf "$W"; }
+trap cleanup EXIT
+N=${KAFKA_BENCH_RECORDS:-1000000}
+
+start_mock() {
+  [ -z "$mock_pid" ] || { kill "$mock_pid"; wait "$mock_pid" 2> /dev/null || true; }
+  # 256 partitions keep every partition well under the mock's ~5 MiB log.
+  kafka-mock --no-stdin --brokers 3 --partitions 256 --topic ours --topic theirs > "$W/mock.out" 2> /dev/null &
+  mock_pid=$!
+  for _ in $(seq 50); do [ -s "$W/mock.out" ] && break; sleep 0.1; done
+  BR=$(head -n 1 "$W/mock.out")
+}
+secs() { local s=$(date +%s.%N); "$@" > /dev/null; awk -v a="$s" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+median() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+
+sensor-gen --fast --count "$N" --seed 50 > "$W/in.ndjson"
+p_ours=() p_kcat=() c_ours=() c_kcat=()
+for run in 1 2 3; do
+  start_mock
+  p_ours+=("$(secs kafka-cat-in -b "$BR" -t ours "$W/in.ndjson")")
+  p_kcat+=("$(secs kcat -P -b "$BR" -t theirs -l "$W/in.ndjson")")
+  c_ours+=("$(secs kafka-cat-in -C -b "$BR" -t ours -e)")
+  c_kcat+=("$(secs kcat -C -b "$BR" -t theirs -e -q)")
+done
+got=$(kafka-cat-in -C -b "$BR" -t ours -e | wc -l)
+po=$(median "${p_ours[@]}") pk=$(median "${p_kcat[@]}") co=$(median "${c_ours[@]}") ck=$(median "${c_kcat[@]}")
+printf 'kafka produce %d records (%d MB): kafka-cat-in %.2f s  kcat %.2f s  ratio %s\n' \
+  "$N" $(($(stat -c %s "$W/in.ndjson") / 1000000)) "$po" "$pk" "$(ratio "$po" "$pk")"
+printf 'kafka consume %d records (read back %d): kafka-cat-in %.2f s  kcat %.2f s  ratio %s\n' \
+  "$N" "$got" "$co" "$ck" "$(ratio "$co" "$ck")"
+
+# Latency: a live 10,000 records/s stream through the mock; the consumer's
+# arrival time minus the message timestamp the producer set.
+start_mock
+mkfifo "$W/meta"
+kafka-cat-in -C -b "$BR" -t ours -o end --meta > "$W/meta" &
+consumer=$!
+perl -MTime::HiRes=time -MTime::Local=timegm -ne '
+  if (/"timestamp":"(\d+)-(\d+)-(\d+)T(\d+):(\d+):(\d+)\.(\d+)Z"/) {
+    my $t = timegm($6, $5, $4, $3, $2 - 1, $1) * 1000 + $7;
+    printf "%.3f\n", time() * 1000 - $t;
+  }' < "$W/meta" > "$W/lat.txt" &
+stamper=$!
+sleep 1
+sensor-gen --sensors 10000 --interval 1s --duration 5s --seed 51 | kafka-cat-in -b "$BR" -t ours
+sleep 1
+kill -TERM "$consumer"
+wait "$consumer" 2> /dev/null || true
+wait "$stamper" || true
+n=$(wc -l < "$W/lat.txt")
+sort -g "$W/lat.txt" > "$W/lat.sorted"
+p50=$(sed -n "$(((n + 1) / 2))p" "$W/lat.sorted")
+p99=$(sed -n "$(((n * 99 + 99) / 100))p" "$W/lat.sorted")
+printf 'kafka latency at 10000 records/s (%d records): p50 %.1f ms  p99 %.1f ms (kafka-cat-in produce -> mock -> kafka-cat-in -C --meta)\n' "$n" "$p50" "$p99"
