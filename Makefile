@@ -44,7 +44,8 @@ $(BUILD)/CMakeCache.txt:
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-demo: deps
+demo:
+	@bash scripts/deps.sh $(BUILD_PKGS) postgresql
 	@$(MAKE) --no-print-directory build
 	@bash examples/demo.sh $(BUILD)/bin
 
