@@ -213,8 +213,11 @@ Status read_forest(dom::object f, std::size_t nf, KeyedForest& k) {
   std::vector<std::uint32_t> feature, left, size;
   std::vector<double> split;
   for (dom::element t : trees) {
-    if (!read_uints(t["feature"].value_unsafe(), feature) || !read_doubles(t["split"].value_unsafe(), split) ||
-        !read_uints(t["left"].value_unsafe(), left) || !read_uints(t["size"].value_unsafe(), size))
+    dom::object to;
+    dom::element fe, sp, le, si;
+    if (t.get_object().get(to) || to["feature"].get(fe) || to["split"].get(sp) || to["left"].get(le) ||
+        to["size"].get(si) || !read_uints(fe, feature) || !read_doubles(sp, split) ||
+        !read_uints(le, left) || !read_uints(si, size))
       return corrupt("a tree lacks its feature, split, left or size arrays");
     std::string error;
     auto tree = IsolationTree::make(std::move(feature), std::move(split), std::move(left),

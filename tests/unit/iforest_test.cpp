@@ -182,6 +182,12 @@ TEST_CASE("corrupt and foreign models are rejected with a reason", "[iforest][mo
   std::string bad_left = good;
   bad_left.replace(bad_left.find("\"left\":[") + 8, 1, "0,9999");
   fails(bad_left, "tree");
+  std::string not_a_tree = good;
+  not_a_tree.replace(not_a_tree.find("\"trees\":[{") + 9, 0, "7,");
+  fails(not_a_tree, "tree");
+  std::string no_size = good;
+  no_size.replace(no_size.find("\"size\":["), 7, "\"sise\":");
+  fails(no_size, "tree");
   std::string no_trees = good;
   no_trees.replace(no_trees.find("\"trees\":["), 9, "\"tries\":[");
   fails(no_trees, "forest");
