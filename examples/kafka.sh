@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# kafka.sh: the live pipeline of live.sh through Kafka, scaled out.
+#
+#   producer:  sensor-gen | kafka-cat-in -P -t readings -k zone
+#   worker i:  kafka-cat-in -C -G citypipe-workers -t readings
+#                | iforest-score -m MODEL --rules city
+#                | tee -> pg-sink -t readings --key sensor_id,ts
+#                    -> window-agg tumble:1m + slide:5m,1m | pg-sink -t metrics
+#
+# The producer keys messages by zone, so every zone stays on one partition, in
+# order, and the consumer group gives each partition to exactly one worker:
+# each worker's windows are complete for its zones. Scoring uses one saved
+# model, so every worker scores alike (train your own with
+# 'iforest-score train -o model.json recording.ndjson').
+#
+# Run it:   examples/kafka.sh                  (Ctrl-C stops it all)
+#           KAFKA_BROKERS=kafka1:9092 WORKERS=4 examples/kafka.sh
+#
+# Environment (defaults in brackets):
+#   KAFKA_BROKERS  bootstrap brokers; unset: a kafka-mock is started here and
+#                  stopped at the end [unset]
+#   KAFKA_OPTS     more -X prop=value for every client (SASL, TLS...) [none]
+#   TOPIC [readings]   GROUP [citypipe-workers]   WORKERS [3]
+#   MODEL          [examples/fixtures/city-model.json]
+#   COUNT          produce this many readings, wait until every one is in
+#                  PostgreSQL, then stop the workers [endless]
+#   SPEED          event time speed-up, or "fast" [1]
+#   SENSORS [40]   SEED [random]   START [now]
+#   RAW_TABLE [readings]   METRICS_TABLE [metrics]
+#   PostgreSQL as in live.sh: libpq's environment or PG_CONNINFO; with none
+#   set a throwaway server is started and stopped at the end.
+#   WAIT           with COUNT: give up waiting for the rows after this many
+#                  seconds [120]
+#   CITYPIPE_BIN   folder of the citypipe tools, put first on PATH
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+[ -n "${CITYPIPE_BIN:-}" ] && export PATH="$CITYPIPE_BIN:$PATH"
+
+TOPIC=${TOPIC:-readings}
+GROUP=${GROUP:-citypipe-workers}
+WORKERS=${WORKERS:-3}
+MODEL=${MODEL:-$here/fixtures/city-model.json}
+COUNT=${COUNT:-}
+SPEED=${SPEED:-1}
+SENSORS=${SENSORS:-40}
+SEED=${SEED:-}
+START=${START:-}
+RAW_TABLE=${RAW_TABLE:-readings}
+METRICS_TABLE=${METRICS_TABLE:-metrics}
+WAIT=${WAIT:-120}
+[ -f "$MODEL" ] || { echo "kafka.sh: $MODEL: no such model" >&2; exit 66; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/citypipe-kafka.XXXXXX")
+mock_pid= mock_fd= pg_tmp_dir=
+consumers=() pids=()
+stop_workers() {
+  # Only the consumers are signalled: the end of their output flows down each
+  # worker, whose window-agg emits its open windows and pg-sinks commit.
+  [ ${#consumers[@]} -gt 0 ] && kill -TERM "${consumers[@]}" 2>/dev/null
+  local p rc=0
+  for p in "${pids[@]}"; do wait "$p" || { local s=$?; [ $s -eq 130 ] || [ $s -eq 143 ] || rc=$s; }; done
+  consumers=() pids=()
+  return $rc
+}
+cleanup() {
+  stop_workers || true
+  if [ -n "$mock_pid" ]; then exec {mock_fd}>&-; wait "$mock_pid" 2>/dev/null || true; fi
+  if [ -n "$pg_tmp_dir" ]; then bash "$here/../scripts/pg-tmp.sh" stop "$pg_tmp_dir" >/dev/null 2>&1 || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+xopts=()
+for x in ${KAFKA_OPTS:-}; do xopts+=(-X "$x"); done
+if [ -z "${KAFKA_BROKERS:-}" ]; then
+  # kafka-mock serves until its standard input ends: we hold a FIFO open, so
+  # it also ends if this script is killed.
+  mkfifo "$work/mock.in"
+  kafka-mock --topic "$TOPIC" --partitions 4 < "$work/mock.in" > "$work/mock.out" 2> "$work/mock.err" &
+  mock_pid=$!
+  exec {mock_fd}> "$work/mock.in"
+  for _ in $(seq 100); do [ -s "$work/mock.out" ] && break; sleep 0.1; done
+  KAFKA_BROKERS=$(head -n 1 "$work/mock.out")
+  [ -n "$KAFKA_BROKERS" ] || { echo "kafka.sh: kafka-mock did not start: $(cat "$work/mock.err")" >&2; exit 69; }
+  export KAFKA_BROKERS
+  # The mock rebalances quickly with short group timeouts.
+  xopts+=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=300)
+  echo "kafka.sh: started kafka-mock at $KAFKA_BROKERS" >&2
+fi
+
+conn=()
+if [ -n "${PG_CONNINFO:-}" ]; then
+  conn=(-d "$PG_CONNINFO")
+elif [ -z "${PGHOST:-}${PGDATABASE:-}${PGSERVICE:-}" ]; then
+  echo "kafka.sh: no PostgreSQL configured (PGHOST/PGDATABASE), starting a throwaway one" >&2
+  eval "$(bash "$here/../scripts/pg-tmp.sh" start --owner $$)"
+  pg_tmp_dir=$PG_TMP_DIR
+fi
+psql_conn=()
+[ -n "${PG_CONNINFO:-}" ] && psql_conn=("$PG_CONNINFO")
+sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 "${psql_conn[@]}" -c "$1"; }
+
+# The tables are made here, once: several workers' pg-sink --create racing
+# to create the same table would collide.
+fields=(temperature humidity aqi noise_db traffic)
+metric_cols=""
+for f in "${fields[@]}"; do metric_cols+="${f}_avg double precision, ${f}_max double precision, "; done
+sql "create table if not exists \"$RAW_TABLE\" (
+       ts timestamptz not null, sensor_id text not null, zone text,
+       temperature double precision, humidity double precision, aqi double precision,
+       noise_db double precision, traffic double precision,
+       injected_anomaly boolean, anomaly_kind text,
+       score double precision, anomaly boolean, severity text, reasons jsonb,
+       primary key (sensor_id, ts));
+     create table if not exists \"$METRICS_TABLE\" (
+       \"window\" text not null, window_start timestamptz not null, window_end timestamptz,
+       zone text not null, count bigint, $metric_cols anomaly_count bigint,
+       primary key (\"window\", window_start, zone));" > /dev/null
+
+for i in $(seq "$WORKERS"); do
+  w="$work/w$i"
+  mkfifo "$w.in" "$w.raw" "$w.win"
+  pg-sink "${conn[@]}" -t "$RAW_TABLE" --key sensor_id,ts --on-conflict nothing < "$w.raw" 2> "$w.raw.log" &
+  pids+=($!)
+  window-agg --window tumble:1m --window slide:5m,1m --key zone \
+    --fields temperature,humidity,aqi,noise_db,traffic --agg count,avg,max \
+    --count-true anomaly --idle-timeout 10s --line-buffered < "$w.win" 2> "$w.agg.log" \
+    | pg-sink "${conn[@]}" -t "$METRICS_TABLE" --key window,window_start,zone --on-conflict update 2> "$w.metrics.log" &
+  pids+=($!)
+  iforest-score -m "$MODEL" --rules city --line-buffered < "$w.in" 2> "$w.score.log" | tee "$w.raw" "$w.win" > /dev/null &
+  pids+=($!)
+  kafka-cat-in -C -t "$TOPIC" -G "$GROUP" "${xopts[@]}" -v --stats > "$w.in" 2> "$w.log" &
+  consumers+=($!)
+  pids+=($!)
+done
+# Produce only once every worker holds its partitions, so that no zone moves
+# between workers mid-window.
+for i in $(seq "$WORKERS"); do
+  for _ in $(seq 300); do grep -q assigned "$work/w$i.log" && break; sleep 0.1; done
+  grep -q assigned "$work/w$i.log" || echo "kafka.sh: worker $i has no partition (more workers than partitions?)" >&2
+done
+echo "kafka.sh: $WORKERS workers in group $GROUP on topic $TOPIC" >&2
+
+gen=(sensor-gen --sensors "$SENSORS")
+[ -n "$COUNT" ] && gen+=(--count "$COUNT")
+[ -n "$SEED" ] && gen+=(--seed "$SEED")
+[ -n "$START" ] && gen+=(--start "$START")
+if [ "$SPEED" = fast ]; then gen+=(--fast); else gen+=(--speed "$SPEED"); fi
+status=0
+"${gen[@]}" | kafka-cat-in -P -t "$TOPIC" -k zone "${xopts[@]}" || status=$?
+
+if [ -n "$COUNT" ] && [ "$status" -eq 0 ]; then
+  for _ in $(seq $((WAIT * 5))); do
+    [ "$(sql "select count(*) from \"$RAW_TABLE\"")" -ge "$COUNT" ] && break
+    sleep 0.2
+  done
+fi
+stop_workers || { s=$?; echo "kafka.sh: a worker failed with status $s; logs:" >&2; tail -n 3 "$work"/w*.log >&2; exit $s; }
+for i in $(seq "$WORKERS"); do
+  echo "worker $i: $(sed -nE 's/.*stats in=[0-9]+ out=([0-9]+).*/\1/p' "$work/w$i.log" | tail -n 1) records consumed"
+done
+[ "$status" -eq 0 ] || [ "$status" -eq 130 ] || { echo "kafka.sh: the producer failed with status $status" >&2; exit "$status"; }
+
+echo "== stored in PostgreSQL"
+psql -X -q -P footer=off "${psql_conn[@]}" -c "
+  select zone, count(*) as readings, count(*) filter (where anomaly) as anomalies, max(aqi) as worst_aqi
+  from \"$RAW_TABLE\" group by zone order by zone;"
+psql -X -q -P footer=off "${psql_conn[@]}" -c "
+  select \"window\", count(*) as windows, sum(count) as readings, sum(anomaly_count) as anomalies
+  from \"$METRICS_TABLE\" group by \"window\" order by \"window\";"
+[ "$status" -eq 130 ] && exit 130
+exit 0
