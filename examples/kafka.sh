@@ -147,8 +147,17 @@ gen=(sensor-gen --sensors "$SENSORS")
 [ -n "$SEED" ] && gen+=(--seed "$SEED")
 [ -n "$START" ] && gen+=(--start "$START")
 if [ "$SPEED" = fast ]; then gen+=(--fast); else gen+=(--speed "$SPEED"); fi
+# The producer runs on its own, so that a SIGINT or SIGTERM to this script
+# alone stops it cleanly (every delivery awaited), then the workers.
+"${gen[@]}" | kafka-cat-in -P -t "$TOPIC" -k zone "${xopts[@]}" &
+producer_pid=$!
+stopped=0
+trap 'stopped=1; kill -TERM "$producer_pid" 2>/dev/null || true' INT TERM
 status=0
-"${gen[@]}" | kafka-cat-in -P -t "$TOPIC" -k zone "${xopts[@]}" || status=$?
+wait "$producer_pid" || status=$?
+# A trapped signal ends wait early: wait again for the producer's deliveries.
+if [ "$stopped" -eq 1 ]; then wait "$producer_pid" 2>/dev/null || true; status=130; fi
+trap 'exit 130' INT TERM
 
 if [ -n "$COUNT" ] && [ "$status" -eq 0 ]; then
   for _ in $(seq $((WAIT * 5))); do

@@ -65,8 +65,9 @@ case "$TUI" in
 esac
 [ "$TUI" = off ] && exec 3>/dev/null || exec 3>&1
 
-pg_tmp_dir=
+pg_tmp_dir= fifos=
 cleanup() {
+  [ -z "$fifos" ] || rm -rf "$fifos"
   if [ -n "$pg_tmp_dir" ]; then bash "$here/../scripts/pg-tmp.sh" stop "$pg_tmp_dir" >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
@@ -104,11 +105,23 @@ raw_pid=$!
 "${windows[@]}" < "$fifos/windows" | "${metrics_sink[@]}" > /dev/null &
 metrics_pid=$!
 
-status=0
-"${gen[@]}" \
-  | iforest-score "${score_seed[@]}" --warmup "$WARMUP" --rules city --line-buffered \
+# The generator runs on its own, so that a SIGINT or SIGTERM to this script
+# alone (kill, systemd) stops it and the end of input flushes every stage.
+mkfifo "$fifos/gen"
+"${gen[@]}" > "$fifos/gen" &
+gen_pid=$!
+iforest-score "${score_seed[@]}" --warmup "$WARMUP" --rules city --line-buffered < "$fifos/gen" \
   | tee "$fifos/raw" "$fifos/windows" \
-  | "${watch[@]}" >&3 || status=$?
+  | "${watch[@]}" >&3 &
+pipe_pid=$!
+stopped=0
+trap 'stopped=1; kill -INT "$gen_pid" 2>/dev/null || true' INT TERM
+status=0
+wait "$gen_pid" || status=$?
+# A trapped signal ends wait early: wait again for the generator to finish.
+if [ "$stopped" -eq 1 ]; then wait "$gen_pid" 2>/dev/null || true; status=130; fi
+wait "$pipe_pid" || { s=$?; [ "$status" -ne 0 ] || status=$s; }
+trap 'exit 130' INT TERM
 sink_status=0
 wait "$raw_pid" || sink_status=$?
 wait "$metrics_pid" || sink_status=$?

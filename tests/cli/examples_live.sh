@@ -37,3 +37,22 @@ COUNT=2400 SPEED=fast SEED=5 START=2026-01-05T07:59:30Z WARMUP=500 TUI=off \
 assert_eq "$(sql 'select count(*) from readings')" 2400 "a replay adds no raw row"
 assert_eq "$(sql "select sum(count) from metrics where \"window\" = 'tumble:1m'")" 2400 "a replay leaves the windows as they were"
 assert_eq "$(sql "select sum(anomaly_count) from metrics where \"window\" = 'tumble:1m'")" "$anomalies" "a replay with the same seed scores the same anomalies"
+
+# Endless and stopped with SIGTERM to the script alone: the generator stops,
+# the end of input flows down, every reading read is a raw row and counted in
+# exactly one closed minute window; the script says 130.
+RAW_TABLE=live_raw METRICS_TABLE=live_metrics SPEED=30 SEED=6 WARMUP=200 TUI=off \
+  bash "$CITYPIPE_SOURCE/examples/live.sh" > /dev/null 2> "$T/err3" &
+live_pid=$!
+on_exit "kill $live_pid 2> /dev/null || true"
+for ((i = 0; i < 300; i++)); do
+  n=$(sql "select count(*) from pg_tables where tablename = 'live_raw'")
+  [ "$n" = 1 ] && [ "$(sql 'select count(*) from live_raw')" -ge 400 ] && break
+  sleep 0.1
+done
+kill -TERM "$live_pid"
+rc=0; wait "$live_pid" || rc=$?
+assert_eq "$rc" 130 "SIGTERM ends live.sh with 130"
+rows=$(sql 'select count(*) from live_raw')
+[ "$rows" -ge 400 ] || fail "only $rows raw rows before SIGTERM: $(cat "$T/err3")"
+assert_eq "$(sql "select sum(count) from live_metrics where \"window\" = 'tumble:1m'")" "$rows" "after SIGTERM the minute windows count every raw row ($rows)"
