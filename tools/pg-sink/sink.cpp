@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
 #include <thread>
 
 #include <fmt/format.h>
@@ -421,7 +422,8 @@ void Sink::on_idle() {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           batch_started_ + std::chrono::milliseconds(opt_.batch_ms) - now);
       pollfd p{0, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count()) + 1) != 0) return;  // input, or a signal
+      const auto wait_ms = std::min<std::int64_t>(left.count() + 1, std::numeric_limits<int>::max());
+      if (::poll(&p, 1, static_cast<int>(wait_ms)) != 0) return;  // input, or a signal
     } else {
       return;  // files do not block
     }
