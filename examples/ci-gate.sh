@@ -50,6 +50,7 @@ trap 'rm -rf "$work"' EXIT
 rules=()
 [ "$RULES" = none ] || rules=(--rules "$RULES")
 # One session window with a ten-year gap is "the whole recording" per key.
+# shellcheck disable=SC2054 # commas inside option values
 whole=(window-agg --window session:3650d --agg count,avg --count-true anomaly)
 fieldlist=$(IFS=,; echo "${fields[*]}")
 

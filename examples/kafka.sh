@@ -21,6 +21,7 @@
 #                  stopped at the end [unset]
 #   KAFKA_OPTS     more -X prop=value for every client (SASL, TLS...) [none]
 #   TOPIC [readings]   GROUP [citypipe-workers]   WORKERS [3]
+#   PARTITIONS     partitions of the topic kafka-mock creates [4]
 #   MODEL          [examples/fixtures/city-model.json]
 #   COUNT          produce this many readings, wait until every one is in
 #                  PostgreSQL, then stop the workers [endless]
@@ -51,7 +52,7 @@ WAIT=${WAIT:-120}
 [ -f "$MODEL" ] || { echo "kafka.sh: $MODEL: no such model" >&2; exit 66; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/citypipe-kafka.XXXXXX")
-mock_pid= mock_fd= pg_tmp_dir=
+mock_pid='' mock_fd='' pg_tmp_dir=''
 consumers=() pids=()
 stop_workers() {
   # Only the consumers are signalled: the end of their output flows down each
@@ -77,7 +78,7 @@ if [ -z "${KAFKA_BROKERS:-}" ]; then
   # kafka-mock serves until its standard input ends: we hold a FIFO open, so
   # it also ends if this script is killed.
   mkfifo "$work/mock.in"
-  kafka-mock --topic "$TOPIC" --partitions 4 < "$work/mock.in" > "$work/mock.out" 2> "$work/mock.err" &
+  kafka-mock --topic "$TOPIC" --partitions "${PARTITIONS:-4}" < "$work/mock.in" > "$work/mock.out" 2> "$work/mock.err" &
   mock_pid=$!
   exec {mock_fd}> "$work/mock.in"
   for _ in $(seq 100); do [ -s "$work/mock.out" ] && break; sleep 0.1; done

@@ -65,7 +65,7 @@ case "$TUI" in
 esac
 [ "$TUI" = off ] && exec 3>/dev/null || exec 3>&1
 
-pg_tmp_dir= fifos=
+pg_tmp_dir='' fifos=''
 cleanup() {
   [ -z "$fifos" ] || rm -rf "$fifos"
   if [ -n "$pg_tmp_dir" ]; then bash "$here/../scripts/pg-tmp.sh" stop "$pg_tmp_dir" >/dev/null 2>&1 || true; fi
@@ -82,7 +82,9 @@ if [ "$PG" = on ]; then
     eval "$(bash "$here/../scripts/pg-tmp.sh" start --owner $$)"
     pg_tmp_dir=$PG_TMP_DIR
   fi
+  # shellcheck disable=SC2054 # commas inside option values
   raw_sink=(pg-sink "${conn[@]}" -t "$RAW_TABLE" --create --key sensor_id,ts --on-conflict nothing)
+  # shellcheck disable=SC2054
   metrics_sink=(pg-sink "${conn[@]}" -t "$METRICS_TABLE" --create
     --key window,window_start,zone --on-conflict update)
 else
@@ -92,6 +94,7 @@ fi
 
 # Windows close as event time passes; --idle-timeout also closes the last ones
 # while the stream is quiet, so the metrics table keeps up with a slow trickle.
+# shellcheck disable=SC2054
 windows=(window-agg --window tumble:1m --window slide:5m,1m --key zone
   --fields temperature,humidity,aqi,noise_db,traffic --agg count,avg,max
   --count-true anomaly --idle-timeout 10s --line-buffered)
