@@ -21,7 +21,8 @@
 #   SENSORS    number of sensors [40]
 #   SEED       seed of the generator and of the forest [random]
 #   START      event time of the first reading, RFC 3339 [now]
-#   WARMUP     readings iforest-score trains on before scoring [2000]
+#   WARMUP     readings iforest-score trains on before scoring; the dashboard
+#              stays empty until then (30 s for 40 sensors at SPEED=1) [1200]
 #   RAW_TABLE [readings]   METRICS_TABLE [metrics]
 #   TUI        auto (dashboard on a terminal, else one snapshot at the end),
 #              on, once or off [auto]
@@ -40,7 +41,7 @@ SPEED=${SPEED:-1}
 SENSORS=${SENSORS:-40}
 SEED=${SEED:-}
 START=${START:-}
-WARMUP=${WARMUP:-2000}
+WARMUP=${WARMUP:-1200}
 RAW_TABLE=${RAW_TABLE:-readings}
 METRICS_TABLE=${METRICS_TABLE:-metrics}
 TUI=${TUI:-auto}
