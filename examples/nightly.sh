@@ -19,7 +19,9 @@
 #   INPUT        the recording; several may be given as arguments instead
 #                [$RECORDINGS/readings-$DAY.ndjson.gz, else .ndjson]
 #   MODEL        score with this saved model; unset: train a forest on the
-#                whole day itself (fit_predict), with SEED [unset]
+#                whole day itself (fit_predict), with SEED, which holds the
+#                day in memory: for big days, train a model once and set it
+#                [unset]
 #   SEED         seed of the forest trained on the day [1]
 #   RAW_TABLE [readings]   DAILY_TABLE [daily_metrics]
 #   REPORT       also write the anomaly report to this file [none]
