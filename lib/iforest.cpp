@@ -244,40 +244,46 @@ double IsolationForest::score_missing(const double* x) const {
 }
 
 void IsolationForest::score_batch(const double* rows, std::size_t n, double* out) const {
-  // Blocks small enough that a block of rows and one tree both stay in L1;
-  // eight independent walks at once so that their loads overlap (measured
-  // faster here than four, than sixteen and than a column-major block).
+  // A block of rows goes through one tree at a time, so that the tree stays
+  // in L1. The block is stored column by column: sixteen walks then share one
+  // base address, fit in registers, and their loads overlap (measured faster
+  // here than 4 or 8 walks, and than row-major blocks).
   constexpr std::size_t block = 256;
+  constexpr std::size_t lanes = 16;
+  static_assert(block % lanes == 0);
   const std::size_t nf = n_features_;
+  std::vector<double> col(nf * block);
+  double acc[block];
   for (std::size_t b = 0; b < n; b += block) {
     const std::size_t m = std::min(block, n - b);
-    const double* x = rows + b * nf;
-    double* acc = out + b;
-    std::fill(acc, acc + m, 0.0);
+    const std::size_t padded = (m + lanes - 1) / lanes * lanes;
+    for (std::size_t r = 0; r < padded; ++r)
+      for (std::size_t f = 0; f < nf; ++f) col[f * block + r] = r < m ? rows[(b + r) * nf + f] : 0.0;
+    std::fill(acc, acc + padded, 0.0);
     for (const auto& t : trees_) {
       const IsolationTree::Node* nd = t.nodes_.data();
       const double* leaf = t.leaf_value_.data();
       const std::uint32_t depth = t.depth_;
-      std::size_t r = 0;
-      for (; r + 8 <= m; r += 8) {
-        const double* x0 = x + r * nf;
-        const double* x1 = x0 + nf;
-        const double* x2 = x1 + nf;
-        const double* x3 = x2 + nf;
-        const double* x4 = x3 + nf;
-        const double* x5 = x4 + nf;
-        const double* x6 = x5 + nf;
-        const double* x7 = x6 + nf;
-        std::uint32_t i0 = 0, i1 = 0, i2 = 0, i3 = 0, i4 = 0, i5 = 0, i6 = 0, i7 = 0;
+      for (std::size_t r = 0; r < padded; r += lanes) {
+        const double* xb = col.data() + r;
+        std::uint32_t i0 = 0, i1 = 0, i2 = 0, i3 = 0, i4 = 0, i5 = 0, i6 = 0, i7 = 0, i8 = 0, i9 = 0, i10 = 0, i11 = 0, i12 = 0, i13 = 0, i14 = 0, i15 = 0;
         for (std::uint32_t d = 0; d < depth; ++d) {
-          i0 = nd[i0].left + static_cast<std::uint32_t>(x0[nd[i0].feature] >= nd[i0].split);
-          i1 = nd[i1].left + static_cast<std::uint32_t>(x1[nd[i1].feature] >= nd[i1].split);
-          i2 = nd[i2].left + static_cast<std::uint32_t>(x2[nd[i2].feature] >= nd[i2].split);
-          i3 = nd[i3].left + static_cast<std::uint32_t>(x3[nd[i3].feature] >= nd[i3].split);
-          i4 = nd[i4].left + static_cast<std::uint32_t>(x4[nd[i4].feature] >= nd[i4].split);
-          i5 = nd[i5].left + static_cast<std::uint32_t>(x5[nd[i5].feature] >= nd[i5].split);
-          i6 = nd[i6].left + static_cast<std::uint32_t>(x6[nd[i6].feature] >= nd[i6].split);
-          i7 = nd[i7].left + static_cast<std::uint32_t>(x7[nd[i7].feature] >= nd[i7].split);
+          i0 = nd[i0].left + static_cast<std::uint32_t>(xb[std::size_t{nd[i0].feature} * block + 0] >= nd[i0].split);
+          i1 = nd[i1].left + static_cast<std::uint32_t>(xb[std::size_t{nd[i1].feature} * block + 1] >= nd[i1].split);
+          i2 = nd[i2].left + static_cast<std::uint32_t>(xb[std::size_t{nd[i2].feature} * block + 2] >= nd[i2].split);
+          i3 = nd[i3].left + static_cast<std::uint32_t>(xb[std::size_t{nd[i3].feature} * block + 3] >= nd[i3].split);
+          i4 = nd[i4].left + static_cast<std::uint32_t>(xb[std::size_t{nd[i4].feature} * block + 4] >= nd[i4].split);
+          i5 = nd[i5].left + static_cast<std::uint32_t>(xb[std::size_t{nd[i5].feature} * block + 5] >= nd[i5].split);
+          i6 = nd[i6].left + static_cast<std::uint32_t>(xb[std::size_t{nd[i6].feature} * block + 6] >= nd[i6].split);
+          i7 = nd[i7].left + static_cast<std::uint32_t>(xb[std::size_t{nd[i7].feature} * block + 7] >= nd[i7].split);
+          i8 = nd[i8].left + static_cast<std::uint32_t>(xb[std::size_t{nd[i8].feature} * block + 8] >= nd[i8].split);
+          i9 = nd[i9].left + static_cast<std::uint32_t>(xb[std::size_t{nd[i9].feature} * block + 9] >= nd[i9].split);
+          i10 = nd[i10].left + static_cast<std::uint32_t>(xb[std::size_t{nd[i10].feature} * block + 10] >= nd[i10].split);
+          i11 = nd[i11].left + static_cast<std::uint32_t>(xb[std::size_t{nd[i11].feature} * block + 11] >= nd[i11].split);
+          i12 = nd[i12].left + static_cast<std::uint32_t>(xb[std::size_t{nd[i12].feature} * block + 12] >= nd[i12].split);
+          i13 = nd[i13].left + static_cast<std::uint32_t>(xb[std::size_t{nd[i13].feature} * block + 13] >= nd[i13].split);
+          i14 = nd[i14].left + static_cast<std::uint32_t>(xb[std::size_t{nd[i14].feature} * block + 14] >= nd[i14].split);
+          i15 = nd[i15].left + static_cast<std::uint32_t>(xb[std::size_t{nd[i15].feature} * block + 15] >= nd[i15].split);
         }
         acc[r + 0] += leaf[i0];
         acc[r + 1] += leaf[i1];
@@ -287,28 +293,18 @@ void IsolationForest::score_batch(const double* rows, std::size_t n, double* out
         acc[r + 5] += leaf[i5];
         acc[r + 6] += leaf[i6];
         acc[r + 7] += leaf[i7];
+        acc[r + 8] += leaf[i8];
+        acc[r + 9] += leaf[i9];
+        acc[r + 10] += leaf[i10];
+        acc[r + 11] += leaf[i11];
+        acc[r + 12] += leaf[i12];
+        acc[r + 13] += leaf[i13];
+        acc[r + 14] += leaf[i14];
+        acc[r + 15] += leaf[i15];
       }
-      for (; r + 4 <= m; r += 4) {
-        const double* x0 = x + r * nf;
-        const double* x1 = x0 + nf;
-        const double* x2 = x1 + nf;
-        const double* x3 = x2 + nf;
-        std::uint32_t i0 = 0, i1 = 0, i2 = 0, i3 = 0;
-        for (std::uint32_t d = 0; d < depth; ++d) {
-          i0 = nd[i0].left + static_cast<std::uint32_t>(x0[nd[i0].feature] >= nd[i0].split);
-          i1 = nd[i1].left + static_cast<std::uint32_t>(x1[nd[i1].feature] >= nd[i1].split);
-          i2 = nd[i2].left + static_cast<std::uint32_t>(x2[nd[i2].feature] >= nd[i2].split);
-          i3 = nd[i3].left + static_cast<std::uint32_t>(x3[nd[i3].feature] >= nd[i3].split);
-        }
-        acc[r + 0] += leaf[i0];
-        acc[r + 1] += leaf[i1];
-        acc[r + 2] += leaf[i2];
-        acc[r + 3] += leaf[i3];
-      }
-      for (; r < m; ++r) acc[r] += t.path_length(x + r * nf);
     }
     const double k = trees_.empty() ? 1.0 : static_cast<double>(trees_.size());
-    for (std::size_t r = 0; r < m; ++r) acc[r] = to_score(acc[r] / k);
+    for (std::size_t r = 0; r < m; ++r) out[b + r] = to_score(acc[r] / k);
   }
 }
 
