@@ -21,9 +21,9 @@ mkfifo "$T/in"
 exec 3<>"$T/in"
 
 screen() { tm capture-pane -p -t t > "$T/screen"; }
-# wait_for TEXT: until the screen shows TEXT (fails after ~15 s).
+# wait_for TEXT: until the screen shows TEXT (fails after ~30 s on a busy machine).
 wait_for() {
-  for _ in $(seq 75); do
+  for _ in $(seq 150); do
     screen
     grep -qF -- "$1" "$T/screen" && return 0
     sleep 0.2
@@ -32,7 +32,7 @@ wait_for() {
 }
 # wait_gone TEXT: until TEXT has left the screen.
 wait_gone() {
-  for _ in $(seq 75); do
+  for _ in $(seq 150); do
     screen
     grep -qF -- "$1" "$T/screen" || return 0
     sleep 0.2
@@ -100,7 +100,13 @@ wait_gone "PAUSED"
 # Sorting: > to records... then to anomalies puts Downtown first.
 tm send-keys -t t '>' '>'
 wait_for "sort anomalies"
-first=$(grep -A1 '^KEY' "$T/screen" | tail -1 | awk '{print $1}')
+# The heading and the rows may be caught mid-redraw: look again until settled.
+for _ in $(seq 50); do
+  first=$(grep -A1 '^KEY' "$T/screen" | tail -1 | awk '{print $1}')
+  [ "$first" == Downtown ] && break
+  sleep 0.2
+  screen
+done
 assert_eq "$first" "Downtown" "sorted by anomalies, Downtown is first"
 
 # End of input shows on the header; q quits with status 0.

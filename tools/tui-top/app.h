@@ -65,8 +65,10 @@ std::size_t field_index_for(const std::vector<std::string>& fields, const std::s
 
 // The modes. Each returns the input status for Tool::finish.
 citypipe::Status run_once(citypipe::Tool& tool, const Options& options);
-citypipe::Status run_batch(citypipe::Tool& tool, const Options& options);
-// Falls back to batch mode when /dev/tty cannot be opened. Sets quit_by_key.
-citypipe::Status run_terminal(citypipe::Tool& tool, const Options& options, bool& quit_by_key);
+// Sets downstream_closed when the reader of standard output went away.
+citypipe::Status run_batch(citypipe::Tool& tool, const Options& options, bool& downstream_closed);
+// Falls back to batch mode when /dev/tty cannot be opened. Sets quit when
+// the user quit with q, or (batch fallback) the reader of the output went away.
+citypipe::Status run_terminal(citypipe::Tool& tool, const Options& options, bool& quit);
 
 }  // namespace tui_top

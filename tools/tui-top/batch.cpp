@@ -8,7 +8,7 @@ namespace tui_top {
 
 namespace {
 
-void print_snapshot(citypipe::Tool& tool, const citypipe::DashboardSnapshot& snapshot,
+void print_snapshot(citypipe::Output& output, const citypipe::DashboardSnapshot& snapshot,
                     const Options& options, const citypipe::ScreenInfo& info, bool separator) {
   citypipe::ViewState view;
   view.refresh = options.refresh;
@@ -19,7 +19,7 @@ void print_snapshot(citypipe::Tool& tool, const citypipe::DashboardSnapshot& sna
   screen.height = 0;
   screen.utf8 = options.utf8;
   screen.batch_alerts = options.alerts;
-  std::string& out = tool.out().buffer();
+  std::string& out = output.buffer();
   if (separator) out += '\n';
   for (const auto& line : citypipe::render_screen(snapshot, view, info, screen)) {
     std::string text = line.text();
@@ -27,7 +27,7 @@ void print_snapshot(citypipe::Tool& tool, const citypipe::DashboardSnapshot& sna
     out += text;
     out += '\n';
   }
-  tool.out().flush();
+  output.flush();
 }
 
 }  // namespace
@@ -47,11 +47,14 @@ citypipe::Status run_once(citypipe::Tool& tool, const Options& options) {
     info.records_per_s = static_cast<double>(snapshot.records) / seconds;
     info.anomalies_per_s = static_cast<double>(snapshot.anomalies) / seconds;
   }
-  if (input.status().is_ok() || snapshot.records > 0) print_snapshot(tool, snapshot, options, info, false);
+  if (input.status().is_ok() || snapshot.records > 0) print_snapshot(tool.out(), snapshot, options, info, false);
   return input.status();
 }
 
-citypipe::Status run_batch(citypipe::Tool& tool, const Options& options) {
+citypipe::Status run_batch(citypipe::Tool& tool, const Options& options, bool& downstream_closed) {
+  // The input thread checks tool.out() for a closed pipe, so snapshots go
+  // through an Output of their own while it runs.
+  citypipe::Output output(1, false);
   Shared shared(options.model);
   Feed feed(tool, shared);
   citypipe::RateMeter meter;
@@ -73,11 +76,13 @@ citypipe::Status run_batch(citypipe::Tool& tool, const Options& options) {
     }
     meter.sample(citypipe::wall_clock_ms(), snapshot.records, snapshot.anomalies);
     citypipe::ScreenInfo info{!ended, meter.records_per_s(), meter.anomalies_per_s()};
-    print_snapshot(tool, snapshot, options, info, !first);
+    print_snapshot(output, snapshot, options, info, !first);
     first = false;
-    if (ended || citypipe::stop_requested() || !tool.out().ok()) break;
+    if (ended || citypipe::stop_requested() || !output.ok()) break;
   }
   feed.stop();
+  downstream_closed = output.broken_pipe();
+  if (!output.error().is_ok()) return output.error();
   return feed.status();
 }
 

@@ -101,11 +101,12 @@ int main(int argc, char** argv) {
   if (o.once)
     status = tui_top::run_once(tool, o);
   else if (!interactive)
-    status = tui_top::run_batch(tool, o);
+    status = tui_top::run_batch(tool, o, quit_by_key);
   else
     status = tui_top::run_terminal(tool, o, quit_by_key);
   const int rc = tool.finish(status);
-  // q stops the input thread through the stop flag; that is not an interruption.
+  // q, or a closed pipe downstream, stops the input thread through the stop
+  // flag; that is not an interruption.
   if (quit_by_key && rc == citypipe::exit_interrupted && citypipe::stop_signal() == 0)
     return citypipe::exit_ok;
   return rc;
