@@ -11,7 +11,6 @@ namespace citypipe {
 
 namespace {
 
-constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
 // Decodes one UTF-8 character at s[i]; returns its length, 0 if invalid.
 std::size_t decode_utf8(std::string_view s, std::size_t i, std::uint32_t& cp) {

@@ -102,8 +102,8 @@ TEST_CASE("filter and anomalies-only choose rows and alerts", "[screen]") {
 TEST_CASE("the screen is exactly the terminal size at every width", "[screen]") {
   auto s = sample();
   for (int i = 0; i < 40; ++i) s.rows.push_back(s.rows[0]);
-  for (std::size_t w : {1, 10, 20, 40, 80, 120, 200}) {
-    for (std::size_t h : {1, 3, 5, 10, 24, 40}) {
+  for (std::size_t w : {1u, 10u, 20u, 40u, 80u, 120u, 200u}) {
+    for (std::size_t h : {1u, 3u, 5u, 10u, 24u, 40u}) {
       const auto lines = render_screen(s, {}, {}, opts(w, h));
       CHECK(lines.size() == h);
       for (const auto& l : lines) CHECK(display_width(l.text()) <= w);
