@@ -13,7 +13,7 @@ hostile_common "$T/h"
 hostile_mix "$T/clean" "$T/h" "$T/mixed" "$T/want"
 echo "# $n clean records, $HOSTILE_COUNT hostile lines of $(ls "$T/h" | wc -l) kinds"
 
-no_rates() { sed -E '1s/ [0-9.]+k?\/s//g' "$1"; }
+no_rates() { sed -E '1s/ [0-9.]+[kMGTP]?\/s//g' "$1"; }
 opts=(--once --width 120 --no-color --alerts 20 --sort anomalies)
 tui-top "${opts[@]}" --stats "$T/clean" > "$T/clean.out" 2> "$T/clean.err"
 assert_eq "$(stat_of "$T/clean.err" rejected)" 0 "clean stream: nothing rejected"
