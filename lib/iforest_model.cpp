@@ -201,6 +201,15 @@ bool read_doubles(dom::element e, std::vector<double>& out) {
   return true;
 }
 
+// simdjson 3.0's result<element>::get(element&) does not report a missing
+// key, so look fields up with their error checked first.
+bool member(dom::object o, std::string_view key, dom::element& out) {
+  auto r = o[key];
+  if (r.error()) return false;
+  out = r.value_unsafe();
+  return true;
+}
+
 Status read_forest(dom::object f, std::size_t nf, KeyedForest& k) {
   std::uint64_t training_size = 0, psi = 0;
   dom::array trees;
@@ -215,8 +224,8 @@ Status read_forest(dom::object f, std::size_t nf, KeyedForest& k) {
   for (dom::element t : trees) {
     dom::object to;
     dom::element fe, sp, le, si;
-    if (t.get_object().get(to) || to["feature"].get(fe) || to["split"].get(sp) || to["left"].get(le) ||
-        to["size"].get(si) || !read_uints(fe, feature) || !read_doubles(sp, split) ||
+    if (t.get_object().get(to) || !member(to, "feature", fe) || !member(to, "split", sp) ||
+        !member(to, "left", le) || !member(to, "size", si) || !read_uints(fe, feature) || !read_doubles(sp, split) ||
         !read_uints(le, left) || !read_uints(si, size))
       return corrupt("a tree lacks its feature, split, left or size arrays");
     std::string error;
@@ -258,7 +267,7 @@ Status IforestModel::from_json(std::string_view text, IforestModel& out) {
     out.fields.emplace_back(name);
   }
   dom::element by;
-  if (root["by"].get(by)) return corrupt("no by");
+  if (!member(root, "by", by)) return corrupt("no by");
   if (!by.is_null()) {
     std::string_view b;
     if (by.get_string().get(b) || b.empty()) return corrupt("by is not a field name");
@@ -271,7 +280,7 @@ Status IforestModel::from_json(std::string_view text, IforestModel& out) {
   out.settings.params = {trees, sample, seed};
   out.training_size = training_size;
   dom::element cont;
-  if (root["contamination"].get(cont)) return corrupt("no contamination");
+  if (!member(root, "contamination", cont)) return corrupt("no contamination");
   if (!cont.is_null()) {
     double c;
     if (cont.get_double().get(c)) return corrupt("contamination is not a number");
@@ -285,7 +294,7 @@ Status IforestModel::from_json(std::string_view text, IforestModel& out) {
     dom::object f;
     if (fe.get_object().get(f)) return corrupt("a forest is not an object");
     dom::element key;
-    if (f["key"].get(key)) return corrupt("a forest has no key");
+    if (!member(f, "key", key)) return corrupt("a forest has no key");
     KeyedForest k;
     if (Status s = read_forest(f, out.fields.size(), k); !s.is_ok()) return s;
     if (key.is_null()) {

@@ -49,7 +49,7 @@ TEST_CASE("binary COPY header, trailer and scalar encodings", "[copy]") {
         "ffffffff");
 }
 
-TEST_CASE("jsonb gets its version byte; strings inside are re-escaped", "[copy]") {
+TEST_CASE("jsonb gets its version byte, strings inside are re-escaped", "[copy]") {
   CopyEncoder enc({col_type::jsonb, col_type::jsonb}, true);
   Row r;
   auto v = r.values(R"({"a":[1, 2],"b":"q\"x"})", {"a", "b"});

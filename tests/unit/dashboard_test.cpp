@@ -109,7 +109,7 @@ TEST_CASE("scored readings and window aggregates are understood", "[dashboard]")
   CHECK(s.alerts[0].reasons == "temperature \"hot\", aqi\xc3\xa9");
 }
 
-TEST_CASE("anomaly wins over injected_anomaly; missing key and time have fallbacks",
+TEST_CASE("anomaly wins over injected_anomaly, missing key and time have fallbacks",
           "[dashboard]") {
   Dashboard d;
   feed(d, {R"({"temperature":1,"anomaly":false,"injected_anomaly":true})"}, 5000);

@@ -191,6 +191,13 @@ TEST_CASE("corrupt and foreign models are rejected with a reason", "[iforest][mo
   std::string no_trees = good;
   no_trees.replace(no_trees.find("\"trees\":["), 9, "\"tries\":[");
   fails(no_trees, "forest");
+  // Found by fuzz_model: a tree without its feature array crashed the loader.
+  std::string no_feature = good;
+  no_feature.replace(no_feature.find("\"feature\":["), 10, "\"featur_\":");
+  fails(no_feature, "tree");
+  std::string no_by = good;
+  no_by.replace(no_by.find("\"by\":"), 5, "\"b_\":");
+  fails(no_by, "no by");
 }
 
 TEST_CASE("per-key forests, and the global one for unseen keys", "[iforest][model]") {

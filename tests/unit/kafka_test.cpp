@@ -30,7 +30,7 @@ TEST_CASE("a revoked partition's unflushed records are never committed", "[kafka
   CHECK(c[0].second == 10);
 }
 
-TEST_CASE("-o start offsets", "[kafka]") {
+TEST_CASE("start offsets for -o", "[kafka]") {
   CHECK(parse_start_offset("beginning")->where == StartOffset::kind::beginning);
   CHECK(parse_start_offset("end")->where == StartOffset::kind::end);
   CHECK(parse_start_offset("stored")->where == StartOffset::kind::stored);

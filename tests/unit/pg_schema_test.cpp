@@ -79,7 +79,7 @@ TEST_CASE("type rules from the first records", "[pg_schema]") {
   CHECK(cols[9].name == "window_end");
 }
 
-TEST_CASE("the first value decides; integers turn double on a fraction", "[pg_schema]") {
+TEST_CASE("the first value decides, integers turn double on a fraction", "[pg_schema]") {
   auto cols = infer({R"({"t":21,"n":null,"m":1,"j":1,"at":"2026-01-01T00:00:00Z"})",
                      R"({"t":21.5,"n":3,"m":"x","j":[1],"at":"2026-01-01T00:00:01Z"})"},
                     {"at"});

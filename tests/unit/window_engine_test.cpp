@@ -81,7 +81,7 @@ TEST_CASE("window specs parse and print canonically", "[window]") {
     CHECK_FALSE(parse_window_spec(bad, error).has_value());
 }
 
-TEST_CASE("aggregate lists parse; unknown and duplicate names do not", "[window]") {
+TEST_CASE("aggregate lists parse, unknown and duplicate names do not", "[window]") {
   std::vector<Aggregate> a;
   std::string error;
   REQUIRE(parse_aggregates("count,avg,p95,p50,stddev", a, error));
@@ -148,7 +148,7 @@ TEST_CASE("a record that bridges two sessions merges them", "[window]") {
   CHECK(h.take() == lines{"0 A [10,35) 4 10 1 4"});
 }
 
-TEST_CASE("late records are counted and kept out; lateness lets them in", "[window]") {
+TEST_CASE("late records are counted and kept out, lateness lets them in", "[window]") {
   SECTION("no lateness") {
     Harness h(windows({"tumble:1m"}));
     CHECK_FALSE(h.add("A", 70 * s, 1));
