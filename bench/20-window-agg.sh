@@ -6,6 +6,7 @@
 # the ratios. Wall time is what the issue asks for; CPU time shows the work
 # when other jobs share the machine.
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 : "${CITYPIPE_SOURCE:?run through bench/run.sh}"
 need=()
 command -v mlr > /dev/null || need+=(miller)
@@ -69,6 +70,8 @@ JS
   printf '  %-34s wall %6.2f s  cpu %6.2f s  (%s groups)\n' "DuckDB $version (node, $(nproc) threads)" "$duck_wall" "$duck_cpu" "$duck_rows"
   awk -v a="$duck_wall" -v b="$ours_wall" -v c="$duck_cpu" -v d="$ours_cpu" \
     'BEGIN { printf "  %-34s wall %6.1fx     cpu %6.1fx  (need 3x)\n", "window-agg vs DuckDB", a / b, c / d }'
+  table_row "window-agg tumble:1m, 1M records: wall s / CPU s" "$ours_wall / $ours_cpu" "DuckDB $version: $duck_wall / $duck_cpu" \
+    "$(awk -v a="$duck_wall" -v b="$ours_wall" -v c="$duck_cpu" -v d="$ours_cpu" 'BEGIN { printf "%.1fx / %.1fx", a / b, c / d }')" ">= 3x"
 else
   echo "  DuckDB: npm install @duckdb/node-api failed; no comparison"
 fi
@@ -81,6 +84,8 @@ read -r mlr_wall mlr_cpu < "$cache/mlr"
 printf '  %-34s wall %6.2f s  cpu %6.2f s\n' "Miller $(mlr --version | cut -d' ' -f2)" "$mlr_wall" "$mlr_cpu"
 awk -v a="$mlr_wall" -v b="$ours_wall" -v c="$mlr_cpu" -v d="$ours_cpu" \
   'BEGIN { printf "  %-34s wall %6.1fx     cpu %6.1fx  (need 50x)\n", "window-agg vs Miller", a / b, c / d }'
+table_row "window-agg, same job: wall s / CPU s" "$ours_wall / $ours_cpu" "Miller: $mlr_wall / $mlr_cpu" \
+  "$(awk -v a="$mlr_wall" -v b="$ours_wall" -v c="$mlr_cpu" -v d="$ours_cpu" 'BEGIN { printf "%.0fx / %.0fx", a / b, c / d }')" ">= 50x"
 
 # Memory: 10M records against 1M on the same keys, straight from the generator.
 peak() {
@@ -92,3 +97,5 @@ peak() {
 rss1=$(peak 1000000)
 rss10=$(peak 10000000)
 awk -v a="$rss1" -v b="$rss10" 'BEGIN { printf "  %-34s 1M %d KiB, 10M %d KiB: %+.1f%% (need within 20%%)\n", "window-agg peak RSS", a, b, (b / a - 1) * 100 }'
+table_row "window-agg peak RSS, 10M vs 1M records (KiB)" "$rss10 vs $rss1" "" \
+  "$(awk -v a="$rss1" -v b="$rss10" 'BEGIN { printf "%+.1f%%", (b / a - 1) * 100 }')" "within 20%"

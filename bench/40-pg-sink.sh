@@ -6,6 +6,7 @@
 #              a temporary table, INSERT ... SELECT ... ON CONFLICT DO NOTHING.
 # Rows per second, medians of 3 runs; ratio > 1 means pg-sink is faster.
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 src=${CITYPIPE_SOURCE:-$(cd "$(dirname "$0")/.." && pwd)}
 bash "$src/scripts/deps.sh" postgresql
 rows=${PG_SINK_BENCH_ROWS:-1000000}
@@ -51,5 +52,7 @@ done
 
 a=$(median "${ours[@]}") b=$(median "${theirs[@]}")
 echo "pg-sink plain        $n rows: pg-sink $(rate "$a") rows/s, psql \\copy (text COPY) $(rate "$b") rows/s, ratio $(echo "$b / $a" | bc -l | xargs printf '%.2f')"
+table_row "pg-sink plain, rows/s" "$(rate "$a")" "psql \\copy text COPY: $(rate "$b")" "$(echo "$b / $a" | bc -l | xargs printf '%.2f')" ">= 1.0"
 a=$(median "${ours_k[@]}") b=$(median "${theirs_k[@]}")
 echo "pg-sink --key        $n rows: pg-sink $(rate "$a") rows/s, psql temp table + ON CONFLICT $(rate "$b") rows/s, ratio $(echo "$b / $a" | bc -l | xargs printf '%.2f')"
+table_row "pg-sink --key, rows/s" "$(rate "$a")" "psql temp table + ON CONFLICT: $(rate "$b")" "$(echo "$b / $a" | bc -l | xargs printf '%.2f')" ">= 1.0"

@@ -3,6 +3,7 @@
 # records: produce time and consume time (medians of 3 runs), then
 # produce-to-consume latency at 10,000 records/s from the --meta timestamp.
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 bash "$CITYPIPE_SOURCE/scripts/deps.sh" kcat > /dev/null
 W=$(mktemp -d "${TMPDIR:-/tmp}/citypipe-bench-kafka.XXXXXX")
 mock_pid=
@@ -37,6 +38,8 @@ printf 'kafka produce %d records (%d MB): kafka-cat-in %.2f s  kcat %.2f s  rati
   "$N" $(($(stat -c %s "$W/in.ndjson") / 1000000)) "$po" "$pk" "$(ratio "$po" "$pk")"
 printf 'kafka consume %d records (read back %d): kafka-cat-in %.2f s  kcat %.2f s  ratio %s\n' \
   "$N" "$got" "$co" "$ck" "$(ratio "$co" "$ck")"
+table_row "kafka-cat-in produce, 1M records on kafka-mock, s" "$po" "kcat: $pk" "$(ratio "$po" "$pk")" "<= 1.0"
+table_row "kafka-cat-in consume, same records, s" "$co" "kcat: $ck" "$(ratio "$co" "$ck")" "<= 1.0"
 
 # Latency: a live 10,000 records/s stream (100 sensors every 10 ms) through the
 # mock; the consumer's arrival time minus the message timestamp the producer
@@ -65,3 +68,4 @@ sort -g "$W/lat.txt" > "$W/lat.sorted"
 p50=$(sed -n "$(((n + 1) / 2))p" "$W/lat.sorted")
 p99=$(sed -n "$(((n * 99 + 99) / 100))p" "$W/lat.sorted")
 printf 'kafka latency at 10000 records/s (%d records): p50 %.1f ms  p99 %.1f ms (kafka-cat-in produce -> mock -> kafka-cat-in -C --meta)\n' "$n" "$p50" "$p99"
+table_row "produce-to-consume latency at 10k records/s, ms" "p50 $p50, p99 $p99" "" "" "p99 < 10 ms"

@@ -13,7 +13,17 @@ seconds_of() {
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 
 # row WHAT OURS ANCHOR_NAME ANCHOR RATIO NOTE: one line of the table.
-row() { printf '| %-48s | %14s | %-30s | %14s | %8s | %s\n' "$1" "$2" "$3" "$4" "$5" "${6:-}"; }
+row() {
+  printf '| %-48s | %14s | %-30s | %14s | %8s | %s\n' "$1" "$2" "$3" "$4" "$5" "${6:-}"
+  table_row "$1" "$2" "$3 $4" "$5" "${6:-}"
+}
+
+# table_row WHAT OURS ANCHOR RATIO TARGET: a row of the one summary table that
+# bench/run.sh prints after all benchmarks.
+table_row() {
+  [ -n "${BENCH_ROWS:-}" ] && printf '%s\t%s\t%s\t%s\t%s\n' "$@" >> "$BENCH_ROWS"
+  return 0
+}
 
 # peak_rss_kb CMD...: peak resident set size in KiB of one run (GNU time).
 peak_rss_kb() { /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -1; }
