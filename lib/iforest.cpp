@@ -6,6 +6,8 @@
 #include <numeric>
 #include <utility>
 
+#include "citypipe/random.h"
+
 namespace citypipe {
 
 namespace {
@@ -13,40 +15,18 @@ namespace {
 constexpr double euler_gamma = 0.5772156649015329;
 constexpr double infinity = std::numeric_limits<double>::infinity();
 
-std::uint64_t splitmix64(std::uint64_t& x) {
-  std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-// Deterministic on every platform (std:: distributions are not):
-// splitmix64-seeded xoshiro256**.
+// The forest's draws over the shared generator: modulo (bias below 2^-40 for any
+// sample size) and an open interval, as the models and figures were made with.
 class Rng {
  public:
-  explicit Rng(std::uint64_t seed) {
-    for (auto& s : s_) s = splitmix64(seed);
-  }
-  std::uint64_t next() {
-    const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-    const std::uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 45);
-    return result;
-  }
-  // Uniform in [0, n), n > 0; the modulo bias is below 2^-40 for any sample size.
-  std::uint64_t below(std::uint64_t n) { return next() % n; }
+  explicit Rng(std::uint64_t seed) : random_(seed) {}
+  std::uint64_t next() { return random_.next(); }
+  std::uint64_t below(std::uint64_t n) { return random_.next() % n; }
   // Uniform in the open interval (0, 1).
-  double unit() { return (static_cast<double>(next() >> 11) + 0.5) * 0x1.0p-53; }
+  double unit() { return (static_cast<double>(random_.next() >> 11) + 0.5) * 0x1.0p-53; }
 
  private:
-  std::uint64_t s_[4];
+  Random random_;
 };
 
 }  // namespace
