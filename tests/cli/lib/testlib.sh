@@ -9,8 +9,10 @@ cleanup_hooks=()
 on_exit() { cleanup_hooks+=("$1"); }
 run_cleanup() {
   local rc=$?
-  for ((i = ${#cleanup_hooks[@]} - 1; i >= 0; i--)); do eval "${cleanup_hooks[$i]}" || true; done
-  rm -rf "$T"
+  set +e  # cleanup must run to the end and must not change the test's verdict
+  for ((i = ${#cleanup_hooks[@]} - 1; i >= 0; i--)); do eval "${cleanup_hooks[$i]}"; done
+  # A process that is still exiting may write into $T while it is removed.
+  rm -rf "$T" 2>/dev/null || { sleep 1; rm -rf "$T"; }
   exit $rc
 }
 trap run_cleanup EXIT
