@@ -114,8 +114,9 @@ RecordInput::RecordInput(Tool& tool)
     : tool_(tool),
       reader_(tool.options().inputs, tool.options().max_line_bytes, JsonParser::padding()) {
   Output* out = &tool.out();
-  reader_.on_before_read([out, &tool] {
-    out->flush();
+  reader_.on_before_read([this, out, &tool] {
+    if (idle_work_) idle_work_();
+    if (flush_on_idle_) out->flush();
     tool.update_metrics();
   });
   BadInput* bad = &tool.bad_input();

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -99,6 +100,15 @@ class RecordInput {
   // mistyped field). Returns false if the tool must stop (strict mode).
   bool reject(std::string_view reason);
 
+  // Work of the tool's own to do each time just before the reader waits for
+  // input (write out a held batch, commit, serve delivery reports). After it,
+  // output is flushed (unless flush_output is false: a reader thread that does
+  // not own standard output) and the metrics file updated.
+  void on_idle(std::function<void()> work, bool flush_output = true) {
+    idle_work_ = std::move(work);
+    flush_on_idle_ = flush_output;
+  }
+
   // File and line of the current record.
   const Line& where() const { return line_; }
   // A missing input file (66) or a read error (74); ok otherwise.
@@ -111,6 +121,8 @@ class RecordInput {
   JsonParser parser_;
   Status open_status_;
   std::uint32_t since_metrics_ = 0;
+  std::function<void()> idle_work_;
+  bool flush_on_idle_ = true;
   Line line_;
   std::string error_;
 };

@@ -256,10 +256,7 @@ Status train_model(Tool& tool, RecordInput& in, ScoringConfig& cfg, const Forest
 Status score_with_model(Tool& tool, RecordInput& in, ScoringConfig& cfg, const IforestModel& model) {
   RowReader rows{cfg, in, {}, {}, {}};
   Batch batch(cfg);
-  in.reader().on_before_read([&] {
-    batch.flush(&model, tool);
-    tool.out().flush();
-  });
+  in.on_idle([&] { batch.flush(&model, tool); });
   JsonRecord r;
   while (in.next(r)) {
     const auto res = rows.read(r);
@@ -277,9 +274,8 @@ Status score_online(Tool& tool, RecordInput& in, ScoringConfig& cfg, const Fores
   RowReader rows{cfg, in, {}, {}, {}};
   std::optional<OnlineDetector> detector;
   std::optional<Batch> batch;
-  in.reader().on_before_read([&] {
+  in.on_idle([&] {
     if (batch && detector && detector->trained()) batch->flush(&detector->model(), tool);
-    tool.out().flush();
   });
   JsonRecord r;
   while (in.next(r)) {

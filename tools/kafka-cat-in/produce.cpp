@@ -96,10 +96,7 @@ citypipe::Status produce(citypipe::Tool& tool, const Settings& s) {
   citypipe::RecordInput in(tool);
   // Serve delivery reports while waiting for input too, so a live trickle is
   // acknowledged as it goes.
-  in.reader().on_before_read([&tool, rk] {
-    tool.out().flush();
-    rd_kafka_poll(rk, 0);
-  });
+  in.on_idle([rk] { rd_kafka_poll(rk, 0); });
   citypipe::JsonRecord rec;
   std::string key;
   std::uint64_t since_poll = 0;

@@ -36,7 +36,7 @@ Status Sink::run(citypipe::RecordInput& in) {
   tool_.stats().set_extra("batches", 0);
   tool_.stats().set_extra("reconnects", 0);
   if (Status s = start(); !s.is_ok()) return s;
-  in.reader().on_before_read([this] { on_idle(); });
+  in.on_idle([this] { on_idle(); });
   citypipe::JsonRecord rec;
   std::uint64_t n = 0;
   while (deferred_.is_ok() && in.next(rec)) {
@@ -414,7 +414,6 @@ bool Sink::batch_due(clock::time_point now) const {
 // Called before every blocking read: a batch that is due, or that would wait
 // on a quiet pipe past its --batch-ms, is committed now.
 void Sink::on_idle() {
-  tool_.update_metrics();  // this hook replaces RecordInput's, which did this
   if (!deferred_.is_ok() || held() == 0) return;
   auto now = clock::now();
   if (!batch_due(now)) {

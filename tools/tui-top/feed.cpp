@@ -14,11 +14,9 @@ extern "C" void on_wake(int) {}  // only interrupts a blocked read()
 }  // namespace
 
 Feed::Feed(citypipe::Tool& tool, Shared& shared) : shared_(shared), input_(tool) {
-  // The main thread owns standard output; the default hook would flush it from here.
-  input_.reader().on_before_read([this, &tool] {
-    clock_stale_ = true;  // the records after a blocking read arrive later
-    tool.update_metrics();
-  });
+  // The main thread owns standard output: this thread must not flush it.
+  input_.on_idle([this] { clock_stale_ = true; },  // the records after a blocking read arrive later
+                 false);
   struct sigaction sa {};
   sa.sa_handler = on_wake;
   sigemptyset(&sa.sa_mask);

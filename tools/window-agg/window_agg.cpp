@@ -320,8 +320,8 @@ Status WindowAgg::run() {
   RecordInput in(tool_);
   if (!in.status().is_ok()) return in.status();
   Output& out = tool_.out();
-  in.reader().on_before_read([this, &out, &in] {
-    out.flush();
+  in.on_idle([this, &out, &in] {
+    out.flush();  // before waiting, which may block
     tool_.update_metrics();
     wait_for_input(in);
   });
