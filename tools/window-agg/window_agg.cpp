@@ -8,7 +8,10 @@
 
 #include <poll.h>
 
+#include <fmt/format.h>
+
 #include "citypipe/json_write.h"
+#include "citypipe/ordered_pool.h"
 #include "citypipe/signals.h"
 
 namespace citypipe {
@@ -98,14 +101,6 @@ const JsonField* field(const JsonRecord& rec, std::string_view name, std::size_t
 WindowAgg::WindowAgg(Tool& tool, WindowAggOptions options) : tool_(tool), o_(std::move(options)) {}
 
 WindowAgg::~WindowAgg() {
-  if (worker_.joinable()) {
-    {
-      std::lock_guard lock(mutex_);
-      closing_ = true;
-    }
-    cv_.notify_all();
-    worker_.join();
-  }
   if (late_ != nullptr) std::fclose(late_);
 }
 
@@ -234,86 +229,233 @@ void WindowAgg::wait_for_input(RecordInput& in) {
   }
 }
 
-// Replays from files are split over two threads: this one reads and parses
-// records into batches, a worker runs the engine and formats the windows,
-// which come back to this thread for output (the Tool is not shared). Live
-// input stays on one thread, where the wall-clock timers live.
-struct WindowAgg::Batch {
-  std::size_t n = 0;
-  std::vector<time_ms> times;
-  std::vector<std::uint32_t> keys;
-  std::vector<double> values;        // n x fields
-  std::vector<std::uint8_t> trues;   // n x true counters
-  std::vector<std::string> new_keys;  // texts of the keys first seen in this batch, by id
-  std::string raw;                    // the lines, for --late
-  std::vector<std::size_t> raw_end;
-  std::string out;                    // windows closed while adding this batch
-  std::uint64_t out_lines = 0;
-  void clear() {
-    n = 0;
-    times.clear(), keys.clear(), values.clear(), trues.clear(), new_keys.clear();
-    raw.clear(), raw_end.clear(), out.clear();
-    out_lines = 0;
+// What the engine needs of one record: its time, the look-up form of its key
+// and the values of the fields and true-counters; a reason when it is bad.
+std::optional<std::string> WindowAgg::extract(const JsonRecord& rec, Slots& slots, Row& row) const {
+  if (o_.processing_time) {
+    row.time = wall_clock_ms();
+  } else {
+    auto parsed = rec.time(o_.time_field);
+    if (!parsed) return "missing or invalid time field '" + o_.time_field + "'";
+    row.time = *parsed;
   }
-};
+  for (std::size_t i = 0; i < fields_.size(); ++i) {
+    const JsonField* f = field(rec, fields_[i], slots.fields[i]);
+    if (f == nullptr || f->type == json_type::null) {
+      row.values[i] = std::numeric_limits<double>::quiet_NaN();
+    } else if (f->type == json_type::number) {
+      row.values[i] = f->number;
+    } else {
+      return "field '" + fields_[i] + "' is not a number";
+    }
+  }
+  for (std::size_t j = 0; j < trues_.size(); ++j) {
+    const JsonField* f = field(rec, trues_[j], slots.trues[j]);
+    row.trues[j] = f != nullptr && f->type == json_type::boolean && f->boolean;
+  }
+  for (std::size_t k = 0; k < keys_.size(); ++k)
+    append_lookup_piece(*row.key, field(rec, keys_[k], slots.keys[k]));
+  return std::nullopt;
+}
 
-void WindowAgg::add_record(std::uint32_t key, time_ms t, std::span<const double> values,
-                           std::span<const std::uint8_t> trues, std::string_view raw,
-                           std::string& out, std::uint64_t& out_lines) {
+// The key's id; a key seen for the first time gets the next id, and the
+// engine its JSON text (built from the record only then).
+std::uint32_t WindowAgg::key_id(std::string_view lookup, const JsonRecord* rec, std::string_view line) {
+  if (auto known = key_ids_.find(lookup); known != key_ids_.end()) return known->second;
+  JsonRecord reparsed;
+  if (rec == nullptr) {
+    std::string error;
+    main_parser_.parse(line, reparsed, error);  // it parsed on a worker already
+    rec = &reparsed;
+  }
+  std::string text;
+  Slots slots = make_slots();
+  for (std::size_t k = 0; k < keys_.size(); ++k) {
+    if (k > 0) text += key_separator;
+    append_key_piece(text, field(*rec, keys_[k], slots.keys[k]));
+  }
+  const auto id = static_cast<std::uint32_t>(key_ids_.size());
+  key_ids_.emplace(lookup, id);
+  engine_->intern_key(text);
+  return id;
+}
+
+WindowAgg::Slots WindowAgg::make_slots() const {
+  Slots s;
+  s.fields.assign(fields_.size(), 0);
+  s.trues.assign(trues_.size(), 0);
+  s.keys.assign(keys_.size(), 0);
+  return s;
+}
+
+void WindowAgg::add(std::uint32_t key, time_ms t, std::span<const double> values,
+                    std::span<const std::uint8_t> trues, std::string_view raw) {
+  max_event_ = have_event_ ? std::max(max_event_, t) : t;
+  have_event_ = true;
   if (engine_->add(key, t, values, trues) && late_ != nullptr) {
     std::fwrite(raw.data(), 1, raw.size(), late_);
     std::fputc('\n', late_);
   }
+  std::string& out = tool_.out().buffer();
   engine_->emit([&](const WindowResult& r) {
     write_window(r, out);
-    ++out_lines;
+    ++tool_.stats().out;
   });
+  tool_.out().commit();
 }
 
-void WindowAgg::worker() {
-  for (;;) {
-    Batch* b;
-    {
-      std::unique_lock lock(mutex_);
-      cv_.wait(lock, [this] { return !todo_.empty() || closing_; });
-      if (todo_.empty()) return;
-      b = todo_.front();
-      todo_.pop_front();
+// One record on this thread: live input, and the first record of a replay.
+bool WindowAgg::add_one(const JsonRecord& rec, RecordInput& in) {
+  if (!engine_) {
+    if (!o_.processing_time && !rec.time(o_.time_field)) return in.reject("missing or invalid time field '" + o_.time_field + "'");
+    first_record(rec);
+    slots_ = make_slots();
+    values_.resize(fields_.size());
+    trues_row_.resize(trues_.size());
+  }
+  std::string lookup;
+  Row row{0, values_.data(), trues_row_.data(), &lookup};
+  if (auto bad = extract(rec, slots_, row)) return in.reject(*bad);
+  const std::uint32_t id = key_id(lookup, &rec, rec.raw());
+  if (idle_) last_arrival_ = wall_clock_ms();
+  add(id, row.time, values_, trues_row_, rec.raw());
+  return true;
+}
+
+// A replay of files: this thread reads lines into chunks, worker threads
+// parse them, and this thread feeds their rows to the engine in input order,
+// so the output is the same as from one thread.
+struct WindowAgg::Chunk {
+  // Filled by the reading thread.
+  std::string text;                   // the lines, each ended by '\n', then padding
+  std::vector<std::uint32_t> ends;    // where each line ends in text
+  std::string file;
+  std::uint64_t first_line = 0;       // the chunk's lines are numbered on from here
+  // Filled by a worker.
+  std::vector<std::uint8_t> good;     // per line
+  std::vector<std::string> reasons;   // per bad line, in order
+  std::vector<time_ms> times;         // per good line
+  std::vector<double> values;         // per good line x fields
+  std::vector<std::uint8_t> trues;    // per good line x true counters
+  std::string keys;                   // look-up keys of the good lines, one after another
+  std::vector<std::uint32_t> key_ends;
+
+  std::string_view line(std::size_t i) const {
+    const std::uint32_t from = i == 0 ? 0 : ends[i - 1] + 1;
+    return std::string_view(text).substr(from, ends[i] - from);
+  }
+  std::size_t lines() const { return ends.size(); }
+};
+
+void WindowAgg::parse_chunk(Chunk& c, JsonParser& parser, Slots& slots) const {
+  c.good.assign(c.lines(), 0);
+  c.reasons.clear(), c.times.clear(), c.values.clear(), c.trues.clear(), c.keys.clear(), c.key_ends.clear();
+  JsonRecord rec;
+  std::string error;
+  std::vector<double> values(fields_.size());
+  std::vector<std::uint8_t> trues(trues_.size());
+  for (std::size_t i = 0; i < c.lines(); ++i) {
+    const std::string_view line = c.line(i);
+    const std::size_t capacity = c.text.size() - static_cast<std::size_t>(line.data() - c.text.data());
+    if (!parser.parse(line, capacity, rec, error)) {
+      c.reasons.push_back(error);
+      continue;
     }
-    for (const auto& k : b->new_keys) engine_->intern_key(k);
-    const std::size_t nf = fields_.size(), nt = trues_.size();
-    std::size_t raw_from = 0;
-    for (std::size_t i = 0; i < b->n; ++i) {
-      std::string_view raw;
-      if (late_ != nullptr) {
-        raw = std::string_view(b->raw).substr(raw_from, b->raw_end[i] - raw_from);
-        raw_from = b->raw_end[i];
+    const std::size_t key_from = c.keys.size();
+    Row row{0, values.data(), trues.data(), &c.keys};
+    if (auto bad = extract(rec, slots, row)) {
+      c.keys.resize(key_from);
+      c.reasons.push_back(std::move(*bad));
+      continue;
+    }
+    c.good[i] = 1;
+    c.times.push_back(row.time);
+    c.values.insert(c.values.end(), values.begin(), values.end());
+    c.trues.insert(c.trues.end(), trues.begin(), trues.end());
+    c.key_ends.push_back(static_cast<std::uint32_t>(c.keys.size()));
+  }
+}
+
+// Feeds a parsed chunk to the engine; false when the tool must stop.
+bool WindowAgg::add_chunk(const Chunk& c) {
+  const std::size_t nf = fields_.size(), nt = trues_.size();
+  std::size_t good = 0, bad = 0;
+  std::uint32_t key_from = 0;
+  for (std::size_t i = 0; i < c.lines(); ++i) {
+    if (!c.good[i]) {
+      if (!tool_.bad_input().report(c.file, c.first_line + i, c.reasons[bad++], c.line(i))) return false;
+      continue;
+    }
+    ++tool_.stats().in;
+    const std::string_view lookup = std::string_view(c.keys).substr(key_from, c.key_ends[good] - key_from);
+    key_from = c.key_ends[good];
+    const std::uint32_t id = key_id(lookup, nullptr, c.line(i));
+    add(id, c.times[good], std::span(c.values).subspan(good * nf, nf), std::span(c.trues).subspan(good * nt, nt), c.line(i));
+    ++good;
+  }
+  tool_.update_metrics();
+  return tool_.out().ok();
+}
+
+void WindowAgg::add_replay(RecordInput& in) {
+  const std::size_t threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
+  std::vector<JsonParser> parsers(threads);
+  std::vector<Slots> slots(threads, make_slots());
+  OrderedPool<Chunk> pool(threads, 2 * threads + 2, [&](Chunk& c, std::size_t worker) {
+    parse_chunk(c, parsers[worker], slots[worker]);
+  });
+  bool stop = false;
+  // Takes back parsed chunks, the oldest first; with wait, until none is left.
+  auto drain = [&](bool wait) {
+    while (Chunk* c = pool.oldest(wait)) {
+      if (!stop && !add_chunk(*c)) stop = true;
+      pool.release();
+    }
+  };
+  constexpr std::size_t chunk_bytes = 1 << 20;
+  const std::size_t padding = JsonParser::padding();
+  Chunk* chunk = nullptr;
+  auto submit = [&] {
+    if (chunk == nullptr) return;
+    chunk->text.append(padding, ' ');
+    pool.submit();
+    chunk = nullptr;
+  };
+  Line line;
+  std::uint64_t last_number = 0;
+  while (!stop && in.reader().next(line)) {
+    if (line.too_long) {  // reported here, in order: first everything before it
+      submit();
+      drain(true);
+      if (!tool_.bad_input().report(*line.file, line.number,
+                                    fmt::format("line longer than {} bytes", tool_.options().max_line_bytes),
+                                    line.text, !line.continues))
+        break;
+      last_number = line.number;
+      continue;
+    }
+    if (chunk != nullptr && (line.number != last_number + 1 || chunk->text.size() >= chunk_bytes)) submit();
+    last_number = line.number;
+    if (chunk == nullptr) {
+      if (pool.full()) drain(false);
+      if (pool.full()) {
+        Chunk* oldest = pool.oldest(true);
+        if (!stop && !add_chunk(*oldest)) stop = true;
+        pool.release();
       }
-      add_record(b->keys[i], b->times[i], std::span(b->values).subspan(i * nf, nf),
-                 std::span(b->trues).subspan(i * nt, nt), raw, b->out, b->out_lines);
+      chunk = &pool.next_free();
+      chunk->text.clear();
+      chunk->ends.clear();
+      chunk->file = *line.file;
+      chunk->first_line = line.number;
     }
-    {
-      std::lock_guard lock(mutex_);
-      done_.push_back(b);
-    }
-    cv_.notify_all();
+    chunk->text.append(line.text);
+    chunk->ends.push_back(static_cast<std::uint32_t>(chunk->text.size()));
+    chunk->text += '\n';
   }
-}
-
-// Takes back batches the worker finished, writing their windows; with wait,
-// blocks until one comes back.
-void WindowAgg::collect(bool wait) {
-  std::unique_lock lock(mutex_);
-  if (wait) cv_.wait(lock, [this] { return !done_.empty(); });
-  while (!done_.empty()) {
-    Batch* b = done_.front();
-    done_.pop_front();
-    tool_.out().buffer() += b->out;
-    tool_.out().commit();
-    tool_.stats().out += b->out_lines;
-    b->clear();
-    free_.push_back(b);
-  }
+  if (!stop) submit();
+  else if (chunk != nullptr) chunk = nullptr;  // never submitted: nothing to wait for
+  drain(true);
 }
 
 Status WindowAgg::run() {
@@ -326,138 +468,23 @@ Status WindowAgg::run() {
     wait_for_input(in);
   });
   const auto& inputs = tool_.options().inputs;
-  const bool threaded = !o_.processing_time && !idle_ && !inputs.empty() &&
-                        std::none_of(inputs.begin(), inputs.end(), [](const std::string& f) { return f == "-"; });
-  constexpr std::size_t batch_records = 4096, batches = 4;
-  std::vector<std::unique_ptr<Batch>> pool;
-  Batch* batch = nullptr;
-  std::uint32_t next_key_id = 0;
-  auto submit = [&] {
-    if (batch == nullptr || batch->n == 0) return;
-    if (!worker_.joinable()) worker_ = std::thread([this] { worker(); });
-    {
-      std::lock_guard lock(mutex_);
-      todo_.push_back(batch);
+  const bool replay = !o_.processing_time && !idle_ && !inputs.empty() &&
+                      std::none_of(inputs.begin(), inputs.end(), [](const std::string& f) { return f == "-"; });
+  JsonRecord rec;
+  while (in.next(rec)) {
+    if (!add_one(rec, in)) break;
+    if (replay && engine_) {
+      add_replay(in);
+      break;
     }
-    cv_.notify_all();
-    batch = nullptr;
-  };
-  auto out_line = [this](const WindowResult& r) {
+  }
+  if (engine_) tool_.stats().set_extra("late", engine_->late_records());
+  Status status = in.status();
+  const auto out_line = [this](const WindowResult& r) {
     write_window(r, tool_.out().buffer());
     tool_.out().commit();
     ++tool_.stats().out;
   };
-
-  JsonRecord rec;
-  std::string key;
-  std::uint32_t key_id = 0;
-  std::vector<double> values;
-  std::vector<std::uint8_t> trues;
-  std::string new_key;
-  bool have_event = false;
-  const std::string time_reason = "missing or invalid time field '" + o_.time_field + "'";
-  while (in.next(rec)) {
-    time_ms t;
-    if (o_.processing_time) {
-      t = wall_clock_ms();
-    } else {
-      auto parsed = rec.time(o_.time_field);
-      if (!parsed) {
-        if (!in.reject(time_reason)) break;
-        continue;
-      }
-      t = *parsed;
-    }
-    if (!engine_) {
-      first_record(rec);
-      values.resize(fields_.size());
-      trues.resize(trues_.size());
-      field_slots_.assign(fields_.size(), 0);
-      true_slots_.assign(trues_.size(), 0);
-      key_slots_.assign(keys_.size(), 0);
-    }
-    std::size_t bad_field = fields_.size();
-    for (std::size_t i = 0; i < fields_.size(); ++i) {
-      const JsonField* f = field(rec, fields_[i], field_slots_[i]);
-      if (f == nullptr || f->type == json_type::null) {
-        values[i] = std::numeric_limits<double>::quiet_NaN();
-      } else if (f->type == json_type::number) {
-        values[i] = f->number;
-      } else {
-        bad_field = i;
-        break;
-      }
-    }
-    if (bad_field < fields_.size()) {
-      if (!in.reject("field '" + fields_[bad_field] + "' is not a number")) break;
-      continue;
-    }
-    for (std::size_t j = 0; j < trues_.size(); ++j) {
-      const JsonField* f = field(rec, trues_[j], true_slots_[j]);
-      trues[j] = f != nullptr && f->type == json_type::boolean && f->boolean;
-    }
-    // The look-up form of the key is its fields' unescaped bytes; the JSON
-    // text the engine keeps is built once per new key. Ids are handed out in
-    // order here and by the engine, so both agree.
-    key.clear();
-    for (std::size_t k = 0; k < keys_.size(); ++k) append_lookup_piece(key, field(rec, keys_[k], key_slots_[k]));
-    bool is_new = false;
-    if (auto known = key_ids_.find(std::string_view(key)); known != key_ids_.end()) {
-      key_id = known->second;
-    } else {
-      new_key.clear();
-      for (std::size_t k = 0; k < keys_.size(); ++k) {
-        if (k > 0) new_key += key_separator;
-        append_key_piece(new_key, field(rec, keys_[k], key_slots_[k]));
-      }
-      key_id = next_key_id++;
-      key_ids_.emplace(key, key_id);
-      is_new = true;
-    }
-    max_event_ = have_event ? std::max(max_event_, t) : t;
-    have_event = true;
-    if (!threaded) {
-      if (is_new) engine_->intern_key(new_key);
-      if (idle_) last_arrival_ = wall_clock_ms();
-      std::string& buffer = tool_.out().buffer();
-      std::uint64_t lines = 0;
-      add_record(key_id, t, values, trues, rec.raw(), buffer, lines);
-      tool_.stats().out += lines;
-      tool_.out().commit();
-      continue;
-    }
-    if (batch == nullptr) {
-      if (free_.empty() && pool.size() < batches) {
-        pool.push_back(std::make_unique<Batch>());
-        free_.push_back(pool.back().get());
-      }
-      collect(free_.empty());
-      batch = free_.back();
-      free_.pop_back();
-    }
-    if (is_new) batch->new_keys.push_back(new_key);
-    batch->times.push_back(t);
-    batch->keys.push_back(key_id);
-    batch->values.insert(batch->values.end(), values.begin(), values.end());
-    batch->trues.insert(batch->trues.end(), trues.begin(), trues.end());
-    if (late_ != nullptr) {
-      batch->raw += rec.raw();
-      batch->raw_end.push_back(batch->raw.size());
-    }
-    if (++batch->n == batch_records) submit();
-  }
-  submit();
-  if (worker_.joinable()) {
-    {
-      std::lock_guard lock(mutex_);
-      closing_ = true;
-    }
-    cv_.notify_all();
-    worker_.join();
-    collect(false);
-  }
-  if (engine_) tool_.stats().set_extra("late", engine_->late_records());
-  Status status = in.status();
   // After a signal or an error the open windows are incomplete: drop them.
   if (engine_ && status.is_ok() && !stop_requested() && !tool_.bad_input().stopped() && out.ok())
     engine_->finish(out_line);

@@ -2,12 +2,8 @@
 // reading fields out of records, the live-input timer, and printing windows.
 #pragma once
 
-#include <condition_variable>
 #include <cstdio>
-#include <deque>
-#include <mutex>
 #include <span>
-#include <thread>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,15 +44,30 @@ class WindowAgg {
   Status run();
 
  private:
+  struct Chunk;
+  // Where each field was in the last record, to look there first.
+  struct Slots {
+    std::vector<std::size_t> fields, trues, keys;
+  };
+  struct Row {
+    time_ms time;
+    double* values;            // fields_.size()
+    std::uint8_t* trues;       // trues_.size()
+    std::string* key;          // the look-up key is appended here
+  };
+
   bool first_record(const JsonRecord& rec);
-  struct Batch;
+  Slots make_slots() const;
+  std::optional<std::string> extract(const JsonRecord& rec, Slots& slots, Row& row) const;
+  std::uint32_t key_id(std::string_view lookup, const JsonRecord* rec, std::string_view line);
+  void add(std::uint32_t key, time_ms t, std::span<const double> values,
+           std::span<const std::uint8_t> trues, std::string_view raw);
+  bool add_one(const JsonRecord& rec, RecordInput& in);
+  void add_replay(RecordInput& in);
+  void parse_chunk(Chunk& c, JsonParser& parser, Slots& slots) const;
+  bool add_chunk(const Chunk& c);
   void write_window(const WindowResult& r, std::string& out) const;
-  void add_record(std::uint32_t key, time_ms t, std::span<const double> values,
-                  std::span<const std::uint8_t> trues, std::string_view raw, std::string& out,
-                  std::uint64_t& out_lines);
   void wait_for_input(RecordInput& in);
-  void worker();
-  void collect(bool wait);
 
   Tool& tool_;
   WindowAggOptions o_;
@@ -73,21 +84,17 @@ class WindowAgg {
   std::optional<time_ms> idle_;
   std::unique_ptr<WindowEngine> engine_;
   std::FILE* late_ = nullptr;
-  // Where each field was in the last record, and keys already known.
-  std::vector<std::size_t> field_slots_, true_slots_, key_slots_;
+  Slots slots_;  // of this thread
+  std::vector<double> values_;
+  std::vector<std::uint8_t> trues_row_;
+  JsonParser main_parser_;
   struct StringHash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> key_ids_;
   time_ms max_event_ = 0;
-  // The replay worker and the batches between it and the reading thread.
-  std::thread worker_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<Batch*> todo_, done_;
-  std::vector<Batch*> free_;
-  bool closing_ = false;
+  bool have_event_ = false;
   time_ms last_arrival_ = 0;
 };
 
