@@ -1,6 +1,8 @@
 #include "sink.h"
 
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,19 +20,34 @@ namespace pg = citypipe::pg;
 
 namespace {
 
-constexpr std::size_t stream_chunk = 256 * 1024;
+constexpr std::size_t send_chunk = 256 * 1024;
+// Batches handed to the sender and not yet done: one being sent, one ready to
+// go the moment it commits. More would only hold memory.
+constexpr std::size_t max_handed = 2;
 constexpr std::size_t npos = static_cast<std::size_t>(-1);
 const std::string stage_name = "pg_sink_stage";
 
 }  // namespace
 
 Sink::Sink(citypipe::Tool& tool, SinkOptions options)
-    : tool_(tool), opt_(std::move(options)), conn_(opt_.conninfo), target_(pg::quote_table(opt_.table)) {
+    : tool_(tool),
+      opt_(std::move(options)),
+      conn_(opt_.conninfo),
+      target_(pg::quote_table(opt_.table)),
+      open_(std::make_unique<Batch>()) {
   progress_tty_ = isatty(2) != 0;
   progress_at_ = clock::now();
 }
 
-Sink::~Sink() = default;
+Sink::~Sink() {
+  if (!sender_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    quit_ = true;
+  }
+  wake_.notify_all();
+  sender_.join();
+}
 
 Status Sink::run(citypipe::RecordInput& in) {
   tool_.stats().set_extra("batches", 0);
@@ -56,6 +73,7 @@ Status Sink::run(citypipe::RecordInput& in) {
   if (!deferred_.is_ok()) return deferred_;
   if (Status s = flush_pending(); !s.is_ok()) return s;
   if (Status s = commit_batch(); !s.is_ok()) return s;
+  if (Status s = collect(true); !s.is_ok()) return s;
   progress(true);
   return in.status();
 }
@@ -174,17 +192,17 @@ Status Sink::add(const citypipe::JsonRecord& record, std::uint32_t file, std::ui
   if (!columns_chosen_)
     if (Status s = choose_columns(record); !s.is_ok()) return s;
   std::string error;
-  const std::size_t start = data_.size();
+  Batch& b = *open_;
+  const std::size_t start = b.data.size();
   if (!encode(record, error)) {
     reject(file, line, error, record.raw());
     return Status::ok();
   }
-  if (rows_.empty()) batch_started_ = clock::now();
-  rows_.push_back(start);
-  raws_ += record.raw();
-  sources_.push_back(Source{file, line, raws_.size()});
-  maybe_stream();
-  if (rows_.size() >= opt_.batch_rows) return commit_batch();
+  if (b.rows.empty()) batch_started_ = clock::now();
+  b.rows.push_back(start);
+  b.raws += record.raw();
+  b.sources.push_back(Source{file, line, b.raws.size()});
+  if (b.rows.size() >= opt_.batch_rows) return commit_batch();
   return Status::ok();
 }
 
@@ -222,7 +240,7 @@ bool Sink::encode(const citypipe::JsonRecord& record, std::string& error) {
       return false;
     }
   }
-  return encoder_->append_row(data_, values_.data(), error);
+  return encoder_->append_row(open_->data, values_.data(), error);
 }
 
 bool Sink::reject(std::uint32_t file, std::uint64_t line, std::string_view reason, std::string_view raw) {
@@ -252,6 +270,143 @@ Status Sink::flush_pending() {
   return Status::ok();
 }
 
+// Hands the open batch to the sender, waiting while it has max_handed.
+Status Sink::commit_batch() {
+  if (open_->rows.empty()) return collect(false);
+  std::unique_ptr<Batch> b = std::move(open_);
+  if (!spare_.empty()) {
+    open_ = std::move(spare_.back());
+    spare_.pop_back();
+  } else {
+    open_ = std::make_unique<Batch>();
+  }
+  if (!sender_.joinable()) {
+    // From here on the connection is the sender's. It takes no signals: they
+    // must interrupt this thread's blocking read.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    sender_ = std::thread([this] { send_loop(); });
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  }
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    wake_.wait(lock, [this] { return queue_.size() < max_handed || broken_; });
+    queue_.push_back(std::move(b));  // after a failure, still counted as not committed
+  }
+  wake_.notify_all();
+  return collect(false);
+}
+
+// Reports the batches the sender is done with; with all, waits for every
+// batch handed over.
+Status Sink::collect(bool all) {
+  std::deque<std::unique_ptr<Batch>> done;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (all) wake_.wait(lock, [this] { return queue_.empty() || broken_; });
+    done.swap(finished_);
+  }
+  Status status;
+  for (std::unique_ptr<Batch>& b : done) {
+    Status s = report(*b);
+    if (status.is_ok()) status = s;
+    b->data.clear();
+    b->rows.clear();
+    b->sources.clear();
+    b->raws.clear();
+    b->refused.clear();
+    b->committed = b->done = 0;
+    b->error = failure::none;
+    b->message.clear();
+    spare_.push_back(std::move(b));
+  }
+  return status;
+}
+
+Status Sink::report(Batch& b) {
+  for (const auto& [row, reason] : b.refused) {
+    const std::size_t raw_begin = row == 0 ? 0 : b.sources[row - 1].raw_end;
+    const std::string_view raw(b.raws.data() + raw_begin, b.sources[row].raw_end - raw_begin);
+    reject(b.sources[row].file, b.sources[row].line, "PostgreSQL refused the row: " + reason, raw);
+  }
+  committed_ += b.committed;
+  tool_.stats().out += b.committed;
+  tool_.stats().set_extra("reconnects", reconnects_.load());
+  if (b.error == failure::none) {
+    ++batches_;
+    tool_.stats().set_extra("batches", batches_);
+    progress(false);
+    return Status::ok();
+  }
+  const std::uint64_t left = b.rows.size() - b.done + unfinished();
+  if (b.error == failure::connection) return unavailable(b.message, left);
+  return Status::error(citypipe::exit_unavailable,
+                       fmt::format("PostgreSQL refused the batch: {}; {} records committed, {} not committed",
+                                   b.message, committed_, left));
+}
+
+std::uint64_t Sink::unfinished() const {
+  std::uint64_t n = held();
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& b : queue_) n += b->rows.size();
+  return n;
+}
+
+// The sender thread: commits the handed batches in order, until told to quit
+// or a batch fails (which ends the run).
+void Sink::send_loop() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [this] { return quit_ || (!queue_.empty() && !broken_); });
+    if (quit_) return;
+    Batch& b = *queue_.front();
+    lock.unlock();
+    send_batch(b);
+    lock.lock();
+    if (b.error != failure::none) broken_ = true;
+    finished_.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+    wake_.notify_all();
+  }
+}
+
+void Sink::send_batch(Batch& b) {
+  std::vector<std::pair<std::size_t, std::size_t>> todo{{0, b.rows.size()}};
+  while (!todo.empty()) {
+    auto [lo, hi] = todo.back();
+    todo.pop_back();
+    Result r = send_range(b, lo, hi);
+    while (r.kind == failure::connection) {
+      if (Status s = reconnect(r); !s.is_ok()) {
+        b.error = failure::connection;
+        b.message = s.message();
+        return;
+      }
+      r = send_range(b, lo, hi);
+    }
+    if (r.kind == failure::none) {
+      b.committed += hi - lo;
+      b.done += hi - lo;
+      failing_since_.reset();
+    } else if (r.kind == failure::data) {
+      if (hi - lo == 1) {
+        b.refused.emplace_back(lo, r.message);
+        b.done += 1;
+      } else {
+        // Halve until the refused rows stand alone; the rest commits.
+        const std::size_t mid = lo + (hi - lo) / 2;
+        todo.emplace_back(mid, hi);
+        todo.emplace_back(lo, mid);
+      }
+    } else {
+      b.error = failure::fatal;
+      b.message = r.message;
+      return;
+    }
+  }
+}
+
 Result Sink::begin_copy() {
   if (!opt_.key.empty()) {
     if (Result r = conn_.exec("BEGIN"); !r.ok()) return r;
@@ -267,100 +422,18 @@ Result Sink::after_copy(Result copied) {
   return copied;
 }
 
-// Streams the open batch to the server while more records are parsed.
-void Sink::maybe_stream() {
-  if (!streaming_) {
-    if (rows_.size() != 1 || !conn_.connected() || failing_since_) return;
-    if (!begin_copy().ok()) return;  // the commit finds out why
-    streaming_ = true;
-    sent_ = 0;
-    if (!conn_.copy_put(encoder_->header())) {
-      streaming_ = false;
-      conn_.close();
-      return;
-    }
-  }
-  if (data_.size() - sent_ < stream_chunk) return;
-  if (!conn_.copy_put(std::string_view(data_).substr(sent_))) {
-    streaming_ = false;
-    conn_.close();  // the commit reconnects and resends the whole batch
-    return;
-  }
-  sent_ = data_.size();
-}
-
-Result Sink::send_range(std::size_t lo, std::size_t hi) {
+Result Sink::send_range(const Batch& b, std::size_t lo, std::size_t hi) {
   if (Result r = begin_copy(); !r.ok()) return r;
-  const std::size_t start = rows_[lo];
-  const std::size_t end = hi < rows_.size() ? rows_[hi] : data_.size();
-  if (!conn_.copy_put(encoder_->header()) ||
-      !conn_.copy_put(std::string_view(data_).substr(start, end - start)) ||
-      !conn_.copy_put(encoder_->trailer())) {
+  const std::size_t start = b.rows[lo];
+  const std::size_t end = hi < b.rows.size() ? b.rows[hi] : b.data.size();
+  bool sent = conn_.copy_put(encoder_->header());
+  for (std::size_t at = start; sent && at < end; at += send_chunk)
+    sent = conn_.copy_put(std::string_view(b.data).substr(at, std::min(send_chunk, end - at)));
+  if (!sent || !conn_.copy_put(encoder_->trailer())) {
     conn_.close();
     return {failure::connection, "connection lost while sending a batch"};
   }
   return after_copy(conn_.copy_end());
-}
-
-Status Sink::commit_batch() {
-  const std::size_t n = rows_.size();
-  if (n == 0) return Status::ok();
-  Result r;
-  if (streaming_) {
-    streaming_ = false;
-    if (conn_.copy_put(std::string_view(data_).substr(sent_)) && conn_.copy_put(encoder_->trailer())) {
-      r = after_copy(conn_.copy_end());
-    } else {
-      conn_.close();
-      r = {failure::connection, "connection lost while sending a batch"};
-    }
-  } else {
-    r = send_range(0, n);
-  }
-  std::vector<std::pair<std::size_t, std::size_t>> todo{{0, n}};
-  bool have_result = true;
-  std::uint64_t done = 0;  // rows of this batch committed or rejected
-  while (!todo.empty()) {
-    auto [lo, hi] = todo.back();
-    todo.pop_back();
-    if (!have_result) r = send_range(lo, hi);
-    have_result = false;
-    while (r.kind == failure::connection) {
-      if (Status s = reconnect(r); !s.is_ok()) return unavailable(s.message(), n - done + pending_.size());
-      r = send_range(lo, hi);
-    }
-    if (r.kind == failure::none) {
-      committed_ += hi - lo;
-      tool_.stats().out += hi - lo;
-      done += hi - lo;
-      failing_since_.reset();
-    } else if (r.kind == failure::data) {
-      if (hi - lo == 1) {
-        const std::size_t raw_begin = lo == 0 ? 0 : sources_[lo - 1].raw_end;
-        const std::string_view raw(raws_.data() + raw_begin, sources_[lo].raw_end - raw_begin);
-        reject(sources_[lo].file, sources_[lo].line, "PostgreSQL refused the row: " + r.message, raw);
-        done += 1;
-      } else {
-        // Halve until the refused rows stand alone; the rest commits.
-        const std::size_t mid = lo + (hi - lo) / 2;
-        todo.emplace_back(mid, hi);
-        todo.emplace_back(lo, mid);
-      }
-    } else {
-      return Status::error(citypipe::exit_unavailable,
-                           fmt::format("PostgreSQL refused the batch: {}; {} records committed, {} not committed",
-                                       r.message, committed_, n - done + pending_.size()));
-    }
-  }
-  ++batches_;
-  tool_.stats().set_extra("batches", batches_);
-  tool_.stats().set_extra("reconnects", reconnects_);
-  data_.clear();
-  rows_.clear();
-  sources_.clear();
-  raws_.clear();
-  progress(false);
-  return Status::ok();
 }
 
 // Reconnects with exponential backoff until the retry budget, counted from
@@ -379,7 +452,7 @@ Status Sink::reconnect(const Result& why) {
     Result r = conn_.connect();
     if (r.ok()) r = prepare_session();
     if (r.ok()) {
-      ++reconnects_;
+      reconnects_.fetch_add(1);
       tool_.warn("reconnected");
       return Status::ok();
     }
@@ -411,24 +484,38 @@ bool Sink::batch_due(clock::time_point now) const {
   return held() > 0 && now - batch_started_ >= std::chrono::milliseconds(opt_.batch_ms);
 }
 
-// Called before every blocking read: a batch that is due, or that would wait
-// on a quiet pipe past its --batch-ms, is committed now.
+// Called before every read: hands over a batch that is due; before a read
+// that would block on a quiet pipe, commits everything and waits for it, so
+// that a batch neither waits past its --batch-ms nor fails unnoticed.
 void Sink::on_idle() {
-  if (!deferred_.is_ok() || held() == 0) return;
-  auto now = clock::now();
-  if (!batch_due(now)) {
-    if (tool_.options().inputs.empty() || tool_.options().inputs == std::vector<std::string>{"-"}) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          batch_started_ + std::chrono::milliseconds(opt_.batch_ms) - now);
-      pollfd p{0, POLLIN, 0};
-      const auto wait_ms = std::min<std::int64_t>(left.count() + 1, std::numeric_limits<int>::max());
-      if (::poll(&p, 1, static_cast<int>(wait_ms)) != 0) return;  // input, or a signal
-    } else {
-      return;  // files do not block
+  if (!deferred_.is_ok()) return;
+  Status s = collect(false);
+  if (s.is_ok()) {
+    bool quiet = false;
+    const auto& inputs = tool_.options().inputs;
+    if (inputs.empty() || inputs == std::vector<std::string>{"-"}) {
+      bool handed = false;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        handed = !queue_.empty();
+      }
+      if (held() > 0 || handed) {
+        std::int64_t wait_ms = 0;
+        const auto now = clock::now();
+        if (held() > 0 && !batch_due(now))
+          wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        batch_started_ + std::chrono::milliseconds(opt_.batch_ms) - now)
+                        .count() + 1;
+        pollfd p{0, POLLIN, 0};
+        quiet = ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(wait_ms, std::numeric_limits<int>::max()))) == 0;
+      }
+    }
+    if (quiet || batch_due(clock::now())) {
+      s = flush_pending();
+      if (s.is_ok()) s = commit_batch();
+      if (s.is_ok() && quiet) s = collect(true);
     }
   }
-  Status s = flush_pending();
-  if (s.is_ok()) s = commit_batch();
   if (!s.is_ok()) {
     deferred_ = s;
     citypipe::request_stop();

@@ -3,11 +3,16 @@
 // refuses is found by halving the batch and rejected alone.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "citypipe/copy_encoder.h"
@@ -31,6 +36,9 @@ struct SinkOptions {
   bool progress = false;
 };
 
+// Records are parsed and encoded on the calling thread; a sender thread owns
+// the connection once the first batch is handed to it, and commits batches in
+// order while the next one is encoded, so the server never waits on parsing.
 class Sink {
  public:
   Sink(citypipe::Tool& tool, SinkOptions options);
@@ -47,6 +55,18 @@ class Sink {
     std::uint64_t line;
     std::size_t raw_end;
   };
+  // One batch: encoded rows and where each came from; then what became of it.
+  struct Batch {
+    std::string data;
+    std::vector<std::size_t> rows;  // start offset of each row in data
+    std::vector<Source> sources;
+    std::string raws;
+    // Filled in by the sender.
+    std::vector<std::pair<std::size_t, std::string>> refused;  // row, server's reason
+    std::uint64_t committed = 0, done = 0;                     // done: committed or refused
+    failure error = failure::none;                            // connection: past the budget
+    std::string message;
+  };
 
   citypipe::Status start();
   citypipe::Status load_columns(bool& exists);
@@ -57,10 +77,14 @@ class Sink {
   Result prepare_session();
   citypipe::Status flush_pending();
   citypipe::Status commit_batch();
-  void maybe_stream();
+  citypipe::Status collect(bool all);
+  citypipe::Status report(Batch& b);
+  // The sender thread's side.
+  void send_loop();
+  void send_batch(Batch& b);
   Result begin_copy();
   Result after_copy(Result copied);
-  Result send_range(std::size_t lo, std::size_t hi);
+  Result send_range(const Batch& b, std::size_t lo, std::size_t hi);
   citypipe::Status reconnect(const Result& why);
   citypipe::Status run_with_retry(const std::string& sql);
   citypipe::Status unavailable(const std::string& why, std::uint64_t uncommitted);
@@ -68,7 +92,8 @@ class Sink {
   void on_idle();
   void progress(bool final);
   bool batch_due(clock::time_point now) const;
-  std::size_t held() const { return rows_.size() + pending_.size(); }
+  std::size_t held() const { return open_->rows.size() + pending_.size(); }
+  std::uint64_t unfinished() const;  // rows handed over and not yet committed or refused
 
   citypipe::Tool& tool_;
   SinkOptions opt_;
@@ -91,19 +116,25 @@ class Sink {
   std::string pending_raw_;
   std::optional<citypipe::pg::SchemaInference> inference_;
 
-  // The open batch: encoded rows and where each came from.
-  std::string data_;
-  std::vector<std::size_t> rows_;  // start offset of each row in data_
-  std::vector<Source> sources_;
-  std::string raws_;
-  std::vector<std::string> files_;
+  std::unique_ptr<Batch> open_;  // being filled
   clock::time_point batch_started_;
-  bool streaming_ = false;  // the batch's COPY is open and fed as rows come
-  std::size_t sent_ = 0;
+  std::vector<std::unique_ptr<Batch>> spare_;
+  std::vector<std::string> files_;
 
+  // Shared with the sender thread, under mutex_: batches to commit, in order
+  // (the front one is being sent), and batches it is done with.
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::unique_ptr<Batch>> queue_, finished_;
+  bool quit_ = false, broken_ = false;  // broken: a batch failed, the sender stopped
+  std::thread sender_;
+
+  // The sender's own once it runs (the calling thread's before).
   std::optional<clock::time_point> failing_since_;
   std::chrono::milliseconds backoff_{100};
-  std::uint64_t committed_ = 0, batches_ = 0, reconnects_ = 0;
+  std::atomic<std::uint64_t> reconnects_{0};
+
+  std::uint64_t committed_ = 0, batches_ = 0;
   citypipe::Status deferred_;  // a failure inside the idle hook
   clock::time_point progress_at_;
   std::uint64_t progress_in_ = 0;
