@@ -54,3 +54,12 @@ echo '{"ts":"2026-11-22T14:00:00Z","v":1}' > "$T/nokey"
 assert_status 0 "record without its key" -- pg-sink -t k --key id "$T/nokey" 2>"$T/err"
 assert_contains "$T/err" "key field 'id' is missing or null" "missing key is a bad line"
 assert_status 64 "--on-conflict without --key" -- pg-sink -t k --on-conflict update "$T/nokey" 2>/dev/null
+
+# --key: a row the target table refuses (the INSERT after the COPY, in the same
+# transaction) is rejected alone; the rest of its batch commits.
+sql "create table kc (id bigint, v bigint check (v < 100)); create unique index on kc (id)"
+{ gen 1 4; gen 5 5 500; gen 6 9; } > "$T/kc"
+assert_status 0 "refused row with --key" -- pg-sink -t kc --key id --batch-rows 4 --stats --reject "$T/kc.rej" "$T/kc" 2>"$T/err"
+assert_eq "$(sql "select count(*), sum(id) from kc")" "8|40" "the other rows committed"
+assert_eq "$(count_lines "$T/kc.rej")" 1 "one row rejected"
+assert_contains "$T/err" "kc:5: PostgreSQL refused the row" "the refusal names the line"

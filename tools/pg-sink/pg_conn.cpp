@@ -127,15 +127,16 @@ Result Connection::copy_end() {
   if (!connected()) return lost("COPY");
   if (PQputCopyEnd(conn_, nullptr) != 1) return lost("COPY");
   Result r;
-  // The COPY's own result, then nothing: drain until libpq says done.
-  bool first = true;
+  // The COPY's own result, then those of any statements after it in the same
+  // query string; the first failure is the answer.
+  bool any = false;
   while (PGresult* raw = PQgetResult(conn_)) {
     ResultPtr res(raw);
-    if (first) r = classify(res.get());
-    first = false;
+    if (r.ok()) r = classify(res.get());
+    any = true;
     if (PQstatus(conn_) == CONNECTION_BAD) break;
   }
-  if (first) return lost("COPY");
+  if (!any) return lost("COPY");
   return r;
 }
 

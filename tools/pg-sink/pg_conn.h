@@ -43,7 +43,8 @@ class Connection {
   Result query(const std::string& sql, const std::vector<std::string>& params,
                std::vector<std::vector<std::string>>& rows);
 
-  // COPY ... FROM STDIN: start, send data, end (the result of the COPY).
+  // COPY ... FROM STDIN: start, send data, end. sql may hold statements
+  // before and after the COPY; copy_end answers for the COPY and those after.
   Result copy_begin(const std::string& sql);
   bool copy_put(std::string_view data);
   Result copy_end();

@@ -158,9 +158,11 @@ Status Sink::choose_columns(const citypipe::JsonRecord& first) {
   if (opt_.key.empty()) {
     copy_sql_ = pg::copy_sql(target_, columns_, binary);
   } else {
-    copy_sql_ = pg::copy_sql(stage_name, columns_, binary);
+    // One query string: after the COPY data the server goes on to the
+    // INSERT and the COMMIT without waiting for another round trip.
+    copy_sql_ = "BEGIN; " + pg::copy_sql(stage_name, columns_, binary) + "; " +
+                pg::upsert_sql(opt_.table, stage_name, columns_, opt_.key, opt_.conflict) + "; COMMIT";
     stage_sql_ = pg::stage_table_sql(stage_name, opt_.table, columns_);
-    upsert_sql_ = pg::upsert_sql(opt_.table, stage_name, columns_, opt_.key, opt_.conflict) + "; COMMIT";
   }
   columns_chosen_ = true;
   if (!stage_sql_.empty()) {
@@ -408,16 +410,12 @@ void Sink::send_batch(Batch& b) {
 }
 
 Result Sink::begin_copy() {
-  if (!opt_.key.empty()) {
-    if (Result r = conn_.exec("BEGIN"); !r.ok()) return r;
-  }
   Result r = conn_.copy_begin(copy_sql_);
   if (!r.ok()) conn_.rollback_if_needed();
   return r;
 }
 
 Result Sink::after_copy(Result copied) {
-  if (copied.ok() && !opt_.key.empty()) copied = conn_.exec(upsert_sql_);
   if (!copied.ok()) conn_.rollback_if_needed();
   return copied;
 }

@@ -104,7 +104,7 @@ class Sink {
   std::vector<citypipe::pg::Column> columns_;        // what COPY sends
   bool columns_chosen_ = false;
   std::unique_ptr<citypipe::pg::CopyEncoder> encoder_;
-  std::string copy_sql_, upsert_sql_, stage_sql_;
+  std::string copy_sql_, stage_sql_;  // copy_sql_: with --key, the whole transaction
   std::vector<std::size_t> key_index_;      // key columns in columns_
   std::vector<std::size_t> guess_;          // field position -> column index
   std::vector<const citypipe::JsonField*> values_;
