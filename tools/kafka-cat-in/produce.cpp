@@ -1,8 +1,17 @@
 // Produce mode: each good NDJSON line becomes one message, its bytes unchanged.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
 #include <cstdint>
+#include <deque>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
+
+#include <pthread.h>
 
 #include <fmt/format.h>
 
@@ -20,7 +29,7 @@ struct Delivery {
   std::uint64_t delivered = 0;
   std::uint64_t failed = 0;
   std::string first_error;
-  bool fatal = false;
+  std::atomic<bool> fatal{false};  // set on the sender thread, read by the reader
 };
 
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
@@ -72,7 +81,7 @@ bool key_text(const citypipe::JsonField& f, std::string& out) {
 // Good lines wait here, copied, until the reader is about to wait for input
 // (so a trickle goes out at once) or the batch is full, then go to librdkafka
 // in one rd_kafka_produce_batch call: one lock and one clock read per batch
-// instead of several per message, which is most of a flood's cost.
+// instead of several per message.
 class Batch {
  public:
   static constexpr std::size_t max_messages = 1024;
@@ -125,16 +134,29 @@ class Batch {
       from = retry;
       if (from < msgs_.size()) rd_kafka_poll(rk, 10);  // let deliveries drain the queue
     }
-    if (from < msgs_.size()) {  // a fatal error stopped us: these are lost too
-      if (d.failed == 0) d.first_error = "fatal producer error";
-      d.failed += msgs_.size() - from;
-    }
-    items_.clear();
-    bytes_.clear();
+    count_lost(msgs_.size() - from, d);
+    clear();
+  }
+
+  // After a fatal error: nothing more can be sent.
+  void drop(Delivery& d) {
+    count_lost(items_.size(), d);
+    clear();
   }
 
  private:
   static constexpr std::size_t no_key = SIZE_MAX;
+
+  static void count_lost(std::size_t n, Delivery& d) {
+    if (n == 0) return;
+    if (d.failed == 0) d.first_error = "fatal producer error";
+    d.failed += n;
+  }
+  void clear() {
+    items_.clear();
+    bytes_.clear();
+  }
+
   struct Item {
     std::size_t at, len, key_len;
     std::uint64_t line;
@@ -142,6 +164,92 @@ class Batch {
   std::string bytes_;  // each value then its key, back to back
   std::vector<Item> items_;
   std::vector<rd_kafka_message_t> msgs_;
+};
+
+// A thread of its own hands the reader's batches to librdkafka and serves the
+// delivery reports (librdkafka's copy and enqueue, and the frees, are as much
+// work as reading and validating), so the two halves run side by side. Only
+// this thread polls until finish(), so the callbacks never race.
+class Sender {
+ public:
+  Sender(rd_kafka_t* rk, rd_kafka_topic_t* topic, std::int32_t partition, Delivery& d)
+      : rk_(rk), topic_(topic), partition_(partition), d_(d) {
+    // Stop signals must interrupt the reader's blocked read(), not land here.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    thread_ = std::thread([this] { run(); });
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  }
+  Sender(const Sender&) = delete;
+  Sender& operator=(const Sender&) = delete;
+  ~Sender() { finish(); }
+
+  // Queues the batch and gives back an empty one; waits while the sender is
+  // max_queued batches behind, so memory stays bounded.
+  void submit(Batch& batch) {
+    std::unique_lock lock(mu_);
+    space_.wait(lock, [this] { return queued_.size() < max_queued; });
+    queued_.push_back(std::move(batch));
+    if (!spare_.empty()) {
+      batch = std::move(spare_.back());
+      spare_.pop_back();
+    } else {
+      batch = Batch();
+    }
+    work_.notify_one();
+  }
+
+  // Sends what is queued and stops the thread.
+  void finish() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    work_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  static constexpr std::size_t max_queued = 4;
+
+  void run() {
+    pthread_setname_np(pthread_self(), "kafka-send");  // for top and perf
+    std::unique_lock lock(mu_);
+    for (;;) {
+      if (queued_.empty()) {
+        if (done_) return;
+        // Serve delivery reports now and then while the input is quiet.
+        if (!work_.wait_for(lock, std::chrono::milliseconds(20), [this] { return done_ || !queued_.empty(); })) {
+          lock.unlock();
+          rd_kafka_poll(rk_, 0);
+          lock.lock();
+        }
+        continue;
+      }
+      Batch batch = std::move(queued_.front());
+      queued_.pop_front();
+      space_.notify_one();
+      lock.unlock();
+      if (d_.fatal) batch.drop(d_);
+      else batch.send(rk_, topic_, partition_, d_);
+      rd_kafka_poll(rk_, 0);
+      lock.lock();
+      spare_.push_back(std::move(batch));
+    }
+  }
+
+  rd_kafka_t* rk_;
+  rd_kafka_topic_t* topic_;
+  std::int32_t partition_;
+  Delivery& d_;
+  std::mutex mu_;
+  std::condition_variable work_, space_;
+  std::deque<Batch> queued_;
+  std::vector<Batch> spare_;
+  bool done_ = false;
+  std::thread thread_;
 };
 
 }  // namespace
@@ -172,11 +280,11 @@ citypipe::Status produce(citypipe::Tool& tool, const Settings& s) {
 
   citypipe::RecordInput in(tool);
   Batch batch;
-  // Before the reader waits for input, send what it has read and serve
-  // delivery reports, so a live trickle is sent and acknowledged as it goes.
+  Sender sender(rk, topic, s.partition, d);
+  // Before the reader waits for input, pass on what it has read, so a live
+  // trickle is sent as it comes.
   in.on_idle([&] {
-    if (!batch.empty()) batch.send(rk, topic, s.partition, d);
-    rd_kafka_poll(rk, 0);
+    if (!batch.empty()) sender.submit(batch);
   });
   citypipe::JsonRecord rec;
   std::string key;
@@ -193,13 +301,11 @@ citypipe::Status produce(citypipe::Tool& tool, const Settings& s) {
       key_len = key.size();
     }
     batch.add(rec.raw(), key_data, key_len, in.where().number);
-    if (batch.full()) {
-      batch.send(rk, topic, s.partition, d);
-      rd_kafka_poll(rk, 0);
-    }
+    if (batch.full()) sender.submit(batch);
   }
   // Records already read go out on a signal too.
-  if (!batch.empty()) batch.send(rk, topic, s.partition, d);
+  if (!batch.empty()) sender.submit(batch);
+  sender.finish();
 
   // At end of input or on a signal alike: wait for every delivery report.
   // Undeliverable messages fail after message.timeout.ms, so this ends.
