@@ -1,6 +1,9 @@
 #include "citypipe/json_record.h"
 
+#include <array>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include <simdjson.h>
 
@@ -45,7 +48,7 @@ struct JsonParser::impl {
   simdjson::padded_string copy;  // used only when the caller cannot offer padding
 };
 
-JsonParser::JsonParser() : impl_(std::make_unique<impl>()) {}
+JsonParser::JsonParser(bool fast) : impl_(std::make_unique<impl>()), fast_(fast) {}
 JsonParser::~JsonParser() = default;
 
 std::size_t JsonParser::padding() { return simdjson::SIMDJSON_PADDING; }
@@ -58,32 +61,8 @@ bool fail(std::string& error, simdjson::error_code code) {
   return false;
 }
 
-}  // namespace
-
-bool JsonParser::parse(std::string_view line, std::size_t capacity, JsonRecord& out,
-                       std::string& error) {
-  out.fields_.clear();
-  out.raw_ = line;
-  std::size_t first = 0;
-  while (first < line.size() && (line[first] == ' ' || line[first] == '\t')) ++first;
-  if (first == line.size()) {
-    error = "empty line";
-    return false;
-  }
-  if (line[first] != '{') {
-    error = "not a JSON object";
-    return false;
-  }
-  const char* data = line.data();
-  if (capacity < line.size() + simdjson::SIMDJSON_PADDING) {
-    impl_->copy = simdjson::padded_string(line);
-    data = impl_->copy.data();
-    capacity = line.size() + simdjson::SIMDJSON_PADDING;
-  }
-  od::document doc;
-  if (auto err = impl_->parser.iterate(data, line.size(), capacity).get(doc)) return fail(error, err);
-  od::object obj;
-  if (auto err = doc.get_object().get(obj)) return fail(error, err);
+// The top-level fields of an object, in order, into out.
+bool read_fields(od::object& obj, std::vector<JsonField>& fields, std::string& error) {
   for (auto field_result : obj) {
     od::field field;
     if (auto err = std::move(field_result).get(field)) return fail(error, err);
@@ -94,7 +73,10 @@ bool JsonParser::parse(std::string_view line, std::size_t capacity, JsonRecord& 
     if (auto err = value.type().get(type)) return fail(error, err);
     switch (type) {
       case od::json_type::null:
-        if (!value.is_null()) return fail(error, simdjson::N_ATOM_ERROR);
+        {
+          bool is_null = false;
+          if (value.is_null().get(is_null) || !is_null) return fail(error, simdjson::N_ATOM_ERROR);
+        }
         f.type = json_type::null;
         break;
       case od::json_type::boolean:
@@ -134,8 +116,216 @@ bool JsonParser::parse(std::string_view line, std::size_t capacity, JsonRecord& 
         break;
       }
     }
-    out.fields_.push_back(f);
+    fields.push_back(f);
   }
+  return true;
+}
+
+}  // namespace
+
+namespace detail {
+
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Powers of ten that doubles hold exactly.
+constexpr double exact_powers[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+enum : std::uint8_t { plain, quote, high, other };
+
+// What a byte means inside a string: most bytes are plain; high bytes are
+// UTF-8 to check; escapes and control characters are left to simdjson.
+constexpr auto string_class = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[static_cast<std::size_t>(c)] = other;
+  t['"'] = quote;
+  t['\\'] = other;
+  for (int c = 0x80; c < 0x100; ++c) t[static_cast<std::size_t>(c)] = high;
+  return t;
+}();
+
+class FlatScanner {
+ public:
+  explicit FlatScanner(std::string_view line) : p_(line.data()), end_(line.data() + line.size()) {}
+
+  bool object(std::vector<JsonField>& fields) {
+    space();
+    if (!take('{')) return false;
+    space();
+    if (!take('}')) {
+      for (;;) {
+        JsonField f;
+        if (!take('"') || !string(f.key)) return false;
+        space();
+        if (!take(':')) return false;
+        space();
+        if (!value(f)) return false;
+        fields.push_back(f);
+        space();
+        if (take(',')) {
+          space();
+          continue;
+        }
+        if (take('}')) break;
+        return false;
+      }
+    }
+    space();
+    return p_ == end_;
+  }
+  bool high_bytes() const { return high_; }
+
+ private:
+  bool take(char c) {
+    if (p_ == end_ || *p_ != c) return false;
+    ++p_;
+    return true;
+  }
+  void space() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\r' || *p_ == '\n')) ++p_;
+  }
+  bool word(std::string_view w) {
+    if (static_cast<std::size_t>(end_ - p_) < w.size() || std::memcmp(p_, w.data(), w.size()) != 0)
+      return false;
+    p_ += w.size();
+    return true;
+  }
+  // After the opening quote. Escapes and control characters are left to simdjson.
+  bool string(std::string_view& out) {
+    const char* from = p_;
+    for (;;) {
+      while (p_ < end_ && string_class[static_cast<unsigned char>(*p_)] == plain) ++p_;
+      if (p_ == end_) return false;
+      switch (string_class[static_cast<unsigned char>(*p_)]) {
+        case quote:
+          out = std::string_view(from, static_cast<std::size_t>(p_ - from));
+          ++p_;
+          return true;
+        case high:
+          high_ = true;
+          ++p_;
+          break;
+        default:
+          return false;
+      }
+    }
+  }
+  bool value(JsonField& f) {
+    if (p_ == end_) return false;
+    switch (*p_) {
+      case '"':
+        ++p_;
+        f.type = json_type::string;
+        return string(f.text);
+      case 't':
+        f.type = json_type::boolean;
+        f.boolean = true;
+        return word("true");
+      case 'f':
+        f.type = json_type::boolean;
+        return word("false");
+      case 'n':
+        f.type = json_type::null;
+        return word("null");
+      default:
+        f.type = json_type::number;
+        return number(f);
+    }
+  }
+  // Integers that fit int64, and decimals whose digits fit 2^53 with a power
+  // of ten up to 22: one exact multiplication or division, so the double is
+  // correctly rounded, as simdjson's is.
+  bool number(JsonField& f) {
+    const bool negative = take('-');
+    if (p_ == end_ || !is_digit(*p_)) return false;
+    if (*p_ == '0' && p_ + 1 < end_ && is_digit(p_[1])) return false;
+    std::uint64_t digits = 0;
+    int count = 0, exponent = 0;
+    for (; p_ < end_ && is_digit(*p_); ++p_, ++count) {
+      if (count == 19) return false;
+      digits = digits * 10 + static_cast<std::uint64_t>(*p_ - '0');
+    }
+    bool integral = true;
+    if (take('.')) {
+      integral = false;
+      if (p_ == end_ || !is_digit(*p_)) return false;
+      for (; p_ < end_ && is_digit(*p_); ++p_, ++count, --exponent) {
+        if (count == 19) return false;
+        digits = digits * 10 + static_cast<std::uint64_t>(*p_ - '0');
+      }
+    }
+    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+      integral = false;
+      ++p_;
+      const bool minus = take('-');
+      if (!minus) take('+');
+      if (p_ == end_ || !is_digit(*p_)) return false;
+      int e = 0;
+      for (; p_ < end_ && is_digit(*p_); ++p_) {
+        if (e > 1000) return false;
+        e = e * 10 + (*p_ - '0');
+      }
+      exponent += minus ? -e : e;
+    }
+    if (integral) {
+      if (digits > static_cast<std::uint64_t>(INT64_MAX) || (negative && digits == 0)) return false;
+      f.integral = true;
+      f.integer = negative ? -static_cast<std::int64_t>(digits) : static_cast<std::int64_t>(digits);
+      f.number = static_cast<double>(f.integer);
+      return true;
+    }
+    if (digits > (std::uint64_t{1} << 53) || exponent < -22 || exponent > 22) return false;
+    double v = static_cast<double>(digits);
+    v = exponent < 0 ? v / exact_powers[-exponent] : v * exact_powers[exponent];
+    f.number = negative ? -v : v;
+    return true;
+  }
+
+  const char* p_;
+  const char* end_;
+  bool high_ = false;  // bytes over 0x7f inside strings: UTF-8 to check
+};
+
+}  // namespace
+
+bool parse_flat(std::string_view line, std::vector<JsonField>& fields) {
+  FlatScanner scan(line);
+  if (!scan.object(fields)) return false;
+  return !scan.high_bytes() || simdjson::validate_utf8(line.data(), line.size());
+}
+
+}  // namespace detail
+
+bool JsonParser::parse(std::string_view line, std::size_t capacity, JsonRecord& out,
+                       std::string& error) {
+  out.fields_.clear();
+  out.raw_ = line;
+  std::size_t first = 0;
+  while (first < line.size() && (line[first] == ' ' || line[first] == '\t')) ++first;
+  if (first == line.size()) {
+    error = "empty line";
+    return false;
+  }
+  if (line[first] != '{') {
+    error = "not a JSON object";
+    return false;
+  }
+  if (fast_ && detail::parse_flat(line, out.fields_)) return true;
+  out.fields_.clear();
+  const char* data = line.data();
+  if (capacity < line.size() + simdjson::SIMDJSON_PADDING) {
+    impl_->copy = simdjson::padded_string(line);
+    data = impl_->copy.data();
+    capacity = line.size() + simdjson::SIMDJSON_PADDING;
+  }
+  od::document doc;
+  if (auto err = impl_->parser.iterate(data, line.size(), capacity).get(doc)) return fail(error, err);
+  od::object obj;
+  if (auto err = doc.get_object().get(obj)) return fail(error, err);
+  if (!read_fields(obj, out.fields_, error)) return false;
   // Anything after the closing brace makes the line something other than one object.
   const char* location = nullptr;
   if (!doc.current_location().get(location)) {

@@ -51,7 +51,8 @@ class JsonRecord {
 // Parses lines into JsonRecords. Not thread-safe; keep one per reader.
 class JsonParser {
  public:
-  JsonParser();
+  // fast=false leaves every line to simdjson (for tests of the fast path).
+  explicit JsonParser(bool fast = true);
   ~JsonParser();
   JsonParser(const JsonParser&) = delete;
   JsonParser& operator=(const JsonParser&) = delete;
@@ -69,6 +70,15 @@ class JsonParser {
  private:
   struct impl;
   std::unique_ptr<impl> impl_;
+  bool fast_;
 };
+
+namespace detail {
+// The common case of an NDJSON record, without simdjson: a flat object of
+// scalars, keys and strings without escapes, numbers that convert exactly.
+// True when the line is exactly that (fields appended); false when unsure,
+// which leaves the verdict to simdjson.
+bool parse_flat(std::string_view line, std::vector<JsonField>& fields);
+}  // namespace detail
 
 }  // namespace citypipe

@@ -1,6 +1,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <limits>
 #include <fstream>
@@ -124,7 +125,8 @@ TEST_CASE("lines that are not one JSON object are refused with a reason", "[ndjs
   std::string err;
   for (const char* bad : {"", "   ", "[1,2]", "42", "\"s\"", "{\"a\":", "{\"a\":1", "{\"a\":NaN}",
                           "{\"a\":1} {\"b\":2}", "{\"a\":1}x", "{a:1}", "{\"a\":1e999}",
-                          "{\"a\":\"\xff\xfe\"}", "not json"}) {
+                          "{\"a\":\"\xff\xfe\"}", "not json", "{\"a\":nul}", "{\"a\":nulll}",
+                          "{\"a\":n}"}) {
     INFO(bad);
     CHECK_FALSE(parser.parse(bad, rec, err));
     CHECK_FALSE(err.empty());
@@ -162,4 +164,63 @@ TEST_CASE("JSON output: numbers shortest, strings escaped, objects extended", "[
   w.key("k").string("v");
   w.finish();
   CHECK(out == "{\"ts\":\"1970-01-01T00:00:00.000Z\",\"k\":\"v\"}\n");
+}
+
+namespace {
+
+// A record's fields as text, to compare two parses.
+std::string dump(const JsonRecord& rec) {
+  std::string out;
+  for (const auto& f : rec.fields()) {
+    out += std::string(f.key) + "=" + std::to_string(static_cast<int>(f.type)) + ":" +
+           std::to_string(f.number) + ":" + std::to_string(f.integral) + ":" + std::to_string(f.boolean) +
+           ":" + std::string(f.text) + ";";
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the flat fast path agrees with simdjson on every line", "[ndjson]") {
+  const std::vector<std::string> lines = {
+      R"({"ts":"2026-11-22T14:00:00Z","zone":"Downtown","t":21.5,"n":42,"ok":true,"x":null})",
+      R"({ "a" : 1 , "b" : [1] })",
+      R"({"k\u0065y":"v\"q","o":{"k":"v"}})",
+      "{}", " { } ", "\t{\"a\":2}\r", "", "   ", "[1,2]", "42", "\"s\"", "{\"a\":", "{\"a\":1",
+      "}", "{\"a\":NaN}", "{\"a\":1} {\"b\":2}", "{\"a\":1}x", "{a:1}", "{\"a\":1e999}",
+      "{\"a\":\"\xff\xfe\"}", "{\"a\":\"unclosed}", "not json", "{\"a\":tru}", "{\"a\":truex}",
+      "{\"a\":nul}", "{\"a\":nulll}", "{\"a\":[1,2}", "{\"s\":\"caf\xc3\xa9\",\"n\":-0.5e3}",
+      "{\"a\":\"tab\there\"}", "{\"a\":-0}", "{\"a\":-0.0}", "{\"a\":0.1}", "{\"a\":01}", "{\"a\":1.}",
+      "{\"a\":.5}", "{\"a\":+1}", "{\"a\":1e}", "{\"a\":1e+2}", "{\"a\":1E-2}", "{\"a\":-}",
+      "{\"a\":9223372036854775807}", "{\"a\":9223372036854775808}", "{\"a\":-9223372036854775808}",
+      "{\"a\":18446744073709551616}", "{\"a\":1234567890123456789012}", "{\"a\":9007199254740993.0}",
+      "{\"a\":123456789012345678e-5}", "{\"a\":1e22}", "{\"a\":1e23}", "{\"a\":4.9e-324}",
+      "{\"a\":1,}", "{,\"a\":1}", "{\"a\" 1}", "{\"a\":1 \"b\":2}", "{\"a\":\"x\",\"a\":\"y\"}",
+      "{\"\":\"\"}", "{\"a\":\"\xc3\"}", "{\"a\":\"\xed\xa0\x80\"}", "{\"a\":1}\xc3\xa9",
+  };
+  JsonParser fast(true), slow(false);
+  for (const auto& line : lines) {
+    INFO(line);
+    JsonRecord a, b;
+    std::string ea, eb;
+    const bool ok_fast = fast.parse(line, a, ea);
+    const bool ok_slow = slow.parse(line, b, eb);
+    REQUIRE(ok_fast == ok_slow);
+    if (ok_fast) {
+      CHECK(dump(a) == dump(b));
+      for (std::size_t i = 0; i < a.fields().size(); ++i) {
+        CHECK(a.fields()[i].integer == b.fields()[i].integer);
+        CHECK(std::signbit(a.fields()[i].number) == std::signbit(b.fields()[i].number));
+        CHECK(a.fields()[i].number == b.fields()[i].number);
+      }
+    } else {
+      CHECK(ea == eb);
+    }
+  }
+  // The fast path takes the usual records itself.
+  std::vector<JsonField> fields;
+  CHECK(detail::parse_flat(lines[0], fields));
+  CHECK(fields.size() == 6);
+  fields.clear();
+  CHECK_FALSE(detail::parse_flat(lines[2], fields));
 }
