@@ -87,8 +87,9 @@ class IsolationForest {
 
   // The anomaly score of one row.
   double score(const double* x) const;
-  // Scores of n rows (row-major) into out; tree by tree, so that each tree
-  // stays in cache while a batch goes through it.
+  // Scores of n rows (row-major) into out, each exactly equal to score();
+  // tree by tree, so that each tree stays in cache while a batch goes
+  // through it.
   void score_batch(const double* rows, std::size_t n, double* out) const;
   // As score, NaN meaning a missing field (see path_length_missing).
   double score_missing(const double* x) const;
@@ -99,9 +100,33 @@ class IsolationForest {
 
  private:
   double to_score(double mean_path) const;
+  void flatten();
+  void score_batch_nodes(const double* rows, std::size_t n, double* out) const;
+  void score_batch_flat(const double* rows, std::size_t n, double* out) const;
+
+  // The trees again, for score_batch with AVX2: each padded to a complete
+  // binary tree in heap order (a leaf above the bottom becomes splits that
+  // always go left), each split replaced by its rank among the forest's
+  // distinct splits of its feature. x >= split is then rank(x) >= rank(split),
+  // rank(v) being how many cuts are <= v: exact, and integer compares. The top
+  // levels are walked eight rows per vector (a level's nodes are a table
+  // indexed by lane), the rest row by row.
+  struct Flat {
+    struct Tree {
+      std::uint32_t nodes, tables, leaves, depth;  // offsets into node, table, leaf
+    };
+    std::vector<std::vector<double>> cuts;  // per feature, sorted, distinct
+    std::vector<std::uint64_t> node;        // heap order: rank of the split | column offset << 32
+    std::vector<std::uint32_t> table;       // top levels: rank | feature << 28, 8 entries at least
+    std::vector<double> leaf;               // path length at each bottom slot
+    std::vector<Tree> trees;
+    bool usable = false;  // else the nodes are walked (no AVX2, deep trees, many fields)
+  };
+
   std::vector<IsolationTree> trees_;
   std::size_t n_features_ = 0;
   std::size_t psi_ = 0;
+  Flat flat_;
 };
 
 // The threshold that flags a share p of the training scores: their (1 - p)

@@ -265,3 +265,33 @@ TEST_CASE("the online detector trains at the end when there is no warm-up", "[if
   CHECK(d.train_now());
   CHECK(d.model().training_size == 2);
 }
+
+TEST_CASE("batched scores equal one-at-a-time scores exactly, on every layout", "[iforest]") {
+  // 1-8 fields take the padded rank layout, 9 the node walk; sample 2 makes
+  // shallow trees (fewer levels than the vector part), 4096 deep ones.
+  for (std::size_t nf : {1, 2, 3, 5, 8, 9}) {
+    for (std::size_t sample : {2, 16, 256, 4096}) {
+      auto rows = make_rows(5000, nf, 11 + nf);
+      const auto f = IsolationForest::train(rows.data(), 5000, nf, {25, sample, 5});
+      // Probe on the splits themselves (x == split goes right), beside them, on
+      // NaN (goes left) and far outside, in a count that is not a whole block.
+      std::vector<double> probe(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(300 * nf));
+      std::size_t k = 0;
+      for (const auto& t : f.trees())
+        for (std::uint32_t i = 0; i < t.nodes().size(); ++i, ++k)
+          if (!t.is_leaf(i)) {
+            const std::size_t at = (k % 300) * nf + t.nodes()[i].feature;
+            probe[at] = k % 3 == 0 ? t.nodes()[i].split : std::nextafter(t.nodes()[i].split, k % 3 == 1 ? -1e9 : 1e9);
+          }
+      probe[nf] = std::numeric_limits<double>::quiet_NaN();
+      probe[2 * nf] = 1e308;
+      probe[3 * nf] = -1e308;
+      std::vector<double> batch(300);
+      f.score_batch(probe.data(), 300, batch.data());
+      for (std::size_t r = 0; r < 300; ++r) {
+        INFO("fields " << nf << ", sample " << sample << ", row " << r);
+        REQUIRE(batch[r] == f.score(probe.data() + r * nf));
+      }
+    }
+  }
+}
