@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string_view>
@@ -126,13 +127,34 @@ class Batch {
       if (model->by.empty() && all_complete_) {
         model->global.forest.score_batch(rows_.data(), n_, scores_.data());
       } else {
+        // Complete rows go through their forest's score_batch together (the
+        // same scores as one at a time, several times faster).
+        forest_.resize(n_);
+        order_.clear();
         for (std::size_t i = 0; i < n_; ++i) {
           bool fb = false;
           const KeyedForest& k = model->forest_for(cfg_.by.empty() ? std::string_view{} : keys_[i], fb);
-          const double* x = rows_.data() + i * nf_;
-          scores_[i] = complete_[i] ? k.forest.score(x) : k.forest.score_missing(x);
           thresholds_[i] = k.threshold;
           fallback_[i] = fb ? 1 : 0;
+          forest_[i] = &k.forest;
+          if (complete_[i]) order_.push_back(i);
+          else scores_[i] = k.forest.score_missing(rows_.data() + i * nf_);
+        }
+        std::sort(order_.begin(), order_.end(), [&](std::size_t a, std::size_t b) {
+          return forest_[a] != forest_[b] ? std::less<>()(forest_[a], forest_[b]) : a < b;
+        });
+        for (std::size_t run = 0; run < order_.size();) {
+          const IsolationForest* f = forest_[order_[run]];
+          std::size_t end = run;
+          gathered_.clear();
+          for (; end < order_.size() && forest_[order_[end]] == f; ++end) {
+            const double* x = rows_.data() + order_[end] * nf_;
+            gathered_.insert(gathered_.end(), x, x + nf_);
+          }
+          run_scores_.resize(end - run);
+          f->score_batch(gathered_.data(), end - run, run_scores_.data());
+          for (std::size_t j = run; j < end; ++j) scores_[order_[j]] = run_scores_[j - run];
+          run = end;
         }
       }
     }
@@ -196,6 +218,9 @@ class Batch {
   std::vector<std::size_t> reasons_end_;
   std::vector<double> scores_, thresholds_;
   std::vector<std::uint8_t> fallback_;
+  std::vector<const IsolationForest*> forest_;  // per row, when rows go by key
+  std::vector<std::size_t> order_;              // complete rows, grouped by forest
+  std::vector<double> gathered_, run_scores_;
   std::uint64_t anomalies_ = 0, fallbacks_ = 0;
 };
 
