@@ -1,6 +1,8 @@
 #include "citypipe/json_record.h"
 
+#include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -149,7 +151,11 @@ constexpr auto string_class = [] {
 
 class FlatScanner {
  public:
-  explicit FlatScanner(std::string_view line) : p_(line.data()), end_(line.data() + line.size()) {}
+  // readable: bytes readable from line.data(), at least line.size().
+  FlatScanner(std::string_view line, std::size_t readable)
+      : p_(line.data()),
+        end_(line.data() + line.size()),
+        wide_end_(readable >= 8 ? line.data() + readable - 7 : line.data()) {}
 
   bool object(std::vector<JsonField>& fields) {
     space();
@@ -197,8 +203,8 @@ class FlatScanner {
   bool string(std::string_view& out) {
     const char* from = p_;
     for (;;) {
-      while (p_ < end_ && string_class[static_cast<unsigned char>(*p_)] == plain) ++p_;
-      if (p_ == end_) return false;
+      skip_plain();
+      if (p_ >= end_) return false;
       switch (string_class[static_cast<unsigned char>(*p_)]) {
         case quote:
           out = std::string_view(from, static_cast<std::size_t>(p_ - from));
@@ -212,6 +218,24 @@ class FlatScanner {
           return false;
       }
     }
+  }
+  // Moves to the first byte in a string that is not plain, eight at a time
+  // where the bytes past the line may be read.
+  void skip_plain() {
+    constexpr std::uint64_t ones = 0x0101010101010101, highs = 0x8080808080808080;
+    while (p_ < end_ && p_ < wide_end_) {
+      std::uint64_t x;
+      std::memcpy(&x, p_, 8);
+      const std::uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+      // The lowest flagged byte of each term is exact, so is their lowest.
+      const std::uint64_t special = ((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x) | x;
+      if (const std::uint64_t m = special & highs; m != 0) {
+        p_ += std::countr_zero(m) / 8;
+        return;
+      }
+      p_ += 8;
+    }
+    while (p_ < end_ && string_class[static_cast<unsigned char>(*p_)] == plain) ++p_;
   }
   bool value(JsonField& f) {
     if (p_ == end_) return false;
@@ -286,13 +310,14 @@ class FlatScanner {
 
   const char* p_;
   const char* end_;
+  const char* wide_end_;  // eight bytes may be read from before here
   bool high_ = false;  // bytes over 0x7f inside strings: UTF-8 to check
 };
 
 }  // namespace
 
-bool parse_flat(std::string_view line, std::vector<JsonField>& fields) {
-  FlatScanner scan(line);
+bool parse_flat(std::string_view line, std::size_t readable, std::vector<JsonField>& fields) {
+  FlatScanner scan(line, std::max(readable, line.size()));
   if (!scan.object(fields)) return false;
   return !scan.high_bytes() || simdjson::validate_utf8(line.data(), line.size());
 }
@@ -313,7 +338,7 @@ bool JsonParser::parse(std::string_view line, std::size_t capacity, JsonRecord& 
     error = "not a JSON object";
     return false;
   }
-  if (fast_ && detail::parse_flat(line, out.fields_)) return true;
+  if (fast_ && detail::parse_flat(line, capacity, out.fields_)) return true;
   out.fields_.clear();
   const char* data = line.data();
   if (capacity < line.size() + simdjson::SIMDJSON_PADDING) {

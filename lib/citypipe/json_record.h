@@ -77,8 +77,9 @@ namespace detail {
 // The common case of an NDJSON record, without simdjson: a flat object of
 // scalars, keys and strings without escapes, numbers that convert exactly.
 // True when the line is exactly that (fields appended); false when unsure,
-// which leaves the verdict to simdjson.
-bool parse_flat(std::string_view line, std::vector<JsonField>& fields);
+// which leaves the verdict to simdjson. readable: the bytes that may be read
+// from line.data() (>= line.size()).
+bool parse_flat(std::string_view line, std::size_t readable, std::vector<JsonField>& fields);
 }  // namespace detail
 
 }  // namespace citypipe

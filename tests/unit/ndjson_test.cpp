@@ -219,8 +219,8 @@ TEST_CASE("the flat fast path agrees with simdjson on every line", "[ndjson]") {
   }
   // The fast path takes the usual records itself.
   std::vector<JsonField> fields;
-  CHECK(detail::parse_flat(lines[0], fields));
+  CHECK(detail::parse_flat(lines[0], lines[0].size(), fields));
   CHECK(fields.size() == 6);
   fields.clear();
-  CHECK_FALSE(detail::parse_flat(lines[2], fields));
+  CHECK_FALSE(detail::parse_flat(lines[2], lines[2].size(), fields));
 }
