@@ -136,7 +136,10 @@ IsolationForest IsolationForest::train(const double* rows, std::size_t n_rows,
   IsolationForest forest;
   forest.n_features_ = n_features;
   forest.psi_ = std::min(params.sample, n_rows);
-  if (n_rows == 0 || n_features == 0 || params.trees == 0) return forest;
+  if (n_rows == 0 || n_features == 0 || params.trees == 0) {
+    forest.flatten();
+    return forest;
+  }
   const std::size_t psi = forest.psi_;
   const auto limit = static_cast<std::uint32_t>(std::ceil(std::log2(std::max<double>(2.0, static_cast<double>(psi)))));
 
@@ -216,7 +219,7 @@ IsolationForest IsolationForest::train(const double* rows, std::size_t n_rows,
 }
 
 double IsolationForest::to_score(double mean_path) const {
-  const double c = average_path_length(static_cast<double>(psi_));
+  const double c = c_psi_;
   if (c <= 0) return 0.5;  // one training row: nothing can be told apart
   return std::exp2(-mean_path / c);
 }
@@ -234,6 +237,7 @@ double IsolationForest::score_missing(const double* x) const {
 }
 
 void IsolationForest::flatten() {
+  c_psi_ = average_path_length(static_cast<double>(psi_));
   flat_ = Flat{};
 #if defined(__AVX2__)
   constexpr std::uint32_t max_depth = 16;

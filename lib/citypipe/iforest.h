@@ -126,6 +126,7 @@ class IsolationForest {
   std::vector<IsolationTree> trees_;
   std::size_t n_features_ = 0;
   std::size_t psi_ = 0;
+  double c_psi_ = 0;  // c(psi), the score's scale
   Flat flat_;
 };
 
