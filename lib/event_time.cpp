@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 namespace citypipe {
 
@@ -51,13 +52,27 @@ unsigned days_in_month(std::int64_t y, unsigned m) {
 }  // namespace
 
 std::optional<time_ms> parse_rfc3339(std::string_view s) {
-  unsigned year, month, day, hour, minute, second;
-  if (!digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, month) ||
-      s[7] != '-' || !digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-      !digits(s, 11, 2, hour) || s[13] != ':' || !digits(s, 14, 2, minute) || s[16] != ':' ||
-      !digits(s, 17, 2, second))
-    return std::nullopt;
-  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 ||
+  // Records of a stream mostly share their date: its day number is kept.
+  thread_local bool have_date = false;
+  thread_local char last_date[10];
+  thread_local std::int64_t last_days = 0;
+  if (s.size() < 20) return std::nullopt;
+  std::int64_t days;
+  if (have_date && std::memcmp(s.data(), last_date, 10) == 0) {
+    days = last_days;
+  } else {
+    unsigned year, month, day;
+    if (!digits(s, 0, 4, year) || s[4] != '-' || !digits(s, 5, 2, month) || s[7] != '-' ||
+        !digits(s, 8, 2, day) || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month))
+      return std::nullopt;
+    days = days_from_civil(year, month, day);
+    std::memcpy(last_date, s.data(), 10);
+    last_days = days;
+    have_date = true;
+  }
+  unsigned hour, minute, second;
+  if ((s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s, 11, 2, hour) || s[13] != ':' ||
+      !digits(s, 14, 2, minute) || s[16] != ':' || !digits(s, 17, 2, second) || hour > 23 ||
       minute > 59 || second > 60)
     return std::nullopt;
   std::size_t pos = 19;
@@ -89,7 +104,6 @@ std::optional<time_ms> parse_rfc3339(std::string_view s) {
     return std::nullopt;
   }
   if (pos != s.size()) return std::nullopt;
-  const std::int64_t days = days_from_civil(year, month, day);
   const std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_min * 60;
   return secs * 1000 + millis;
 }

@@ -1,5 +1,7 @@
 #include "citypipe/event_time.h"
 
+#include <string>
+
 #include <catch2/catch.hpp>
 
 using namespace citypipe;
@@ -54,4 +56,15 @@ TEST_CASE("durations", "[time]") {
   CHECK(format_duration(86400000) == "1d");
   CHECK(format_duration(1500) == "1500ms");
   CHECK(format_duration(0) == "0ms");
+}
+
+TEST_CASE("the remembered date never lets a bad time through", "[time]") {
+  REQUIRE(parse_rfc3339("2026-11-22T10:00:00Z").has_value());
+  CHECK(parse_rfc3339("2026-11-22T10:00:00Z") == parse_rfc3339("2026-11-22T10:00:00.000+00:00"));
+  CHECK_FALSE(parse_rfc3339("2026-11-22X10:00:00Z").has_value());
+  CHECK_FALSE(parse_rfc3339("2026-11-22T25:00:00Z").has_value());
+  CHECK_FALSE(parse_rfc3339("2026-11-22").has_value());
+  CHECK_FALSE(parse_rfc3339(std::string(10, '\0') + "T00:00:00Z").has_value());
+  CHECK_FALSE(parse_rfc3339("2026-02-30T00:00:00Z").has_value());
+  CHECK(parse_rfc3339("2026-11-23T00:00:00Z") == *parse_rfc3339("2026-11-22T00:00:00Z") + 86400000);
 }
