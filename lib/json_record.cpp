@@ -13,6 +13,23 @@ namespace citypipe {
 
 namespace od = simdjson::ondemand;
 
+std::uint64_t name_prefix(std::string_view name) {
+  std::uint64_t v = 0;
+  std::memcpy(&v, name.data(), std::min<std::size_t>(name.size(), 8));
+  return v;
+}
+
+const JsonField* JsonRecord::find(const FieldName& key, std::size_t& hint) const {
+  if (hint < fields_.size() && key.names(fields_[hint])) return &fields_[hint];
+  for (std::size_t i = 0; i < fields_.size(); ++i) {
+    if (key.names(fields_[i])) {
+      hint = i;
+      return &fields_[i];
+    }
+  }
+  return nullptr;
+}
+
 const JsonField* JsonRecord::find(std::string_view key) const {
   for (const auto& f : fields_)
     if (f.key == key) return &f;
@@ -70,6 +87,7 @@ bool read_fields(od::object& obj, std::vector<JsonField>& fields, std::string& e
     if (auto err = std::move(field_result).get(field)) return fail(error, err);
     JsonField f;
     if (auto err = field.unescaped_key().get(f.key)) return fail(error, err);
+    f.key_prefix = name_prefix(f.key);
     od::value value = field.value();
     od::json_type type;
     if (auto err = value.type().get(type)) return fail(error, err);
@@ -165,6 +183,7 @@ class FlatScanner {
       for (;;) {
         JsonField f;
         if (!take('"') || !string(f.key)) return false;
+        f.key_prefix = prefix_of(f.key);
         space();
         if (!take(':')) return false;
         space();
@@ -185,6 +204,14 @@ class FlatScanner {
   bool high_bytes() const { return high_; }
 
  private:
+  // name_prefix(), with one load where eight bytes may be read.
+  std::uint64_t prefix_of(std::string_view key) const {
+    if (std::endian::native != std::endian::little || key.data() >= wide_end_) return name_prefix(key);
+    std::uint64_t v;
+    std::memcpy(&v, key.data(), 8);
+    return key.size() >= 8 ? v : v & ((std::uint64_t{1} << (8 * key.size())) - 1);
+  }
+
   bool take(char c) {
     if (p_ == end_ || *p_ != c) return false;
     ++p_;

@@ -15,14 +15,35 @@ namespace citypipe {
 
 enum class json_type : std::uint8_t { null, boolean, number, string, array, object };
 
+// The first eight bytes of a name, zero-padded: most field names fit, so
+// comparing names is mostly comparing two integers.
+std::uint64_t name_prefix(std::string_view name);
+
 struct JsonField {
   std::string_view key;    // unescaped
+  std::uint64_t key_prefix = 0;  // name_prefix(key)
   json_type type = json_type::null;
   bool boolean = false;
   bool integral = false;   // a number written without fraction or exponent
   double number = 0;
   std::int64_t integer = 0;  // valid when integral
   std::string_view text;   // unescaped string, or raw JSON of an array or object
+};
+
+// A field name made ready for fast look-ups in records.
+class FieldName {
+ public:
+  FieldName() = default;
+  explicit FieldName(std::string name) : name_(std::move(name)), prefix_(name_prefix(name_)) {}
+  const std::string& str() const { return name_; }
+  bool names(const JsonField& f) const {
+    return f.key_prefix == prefix_ && f.key.size() == name_.size() &&
+           (name_.size() <= 8 || std::string_view(name_).substr(8) == f.key.substr(8));
+  }
+
+ private:
+  std::string name_;
+  std::uint64_t prefix_ = 0;
 };
 
 class JsonRecord {
@@ -33,6 +54,9 @@ class JsonRecord {
 
   // The first field named key, or nullptr.
   const JsonField* find(std::string_view key) const;
+  // The same, faster; hint is where to look first (and is set to where it was
+  // found): records of one stream mostly share their layout.
+  const JsonField* find(const FieldName& key, std::size_t& hint) const;
 
   // Typed look-ups; nullopt when absent or of another type.
   std::optional<double> number(std::string_view key) const;

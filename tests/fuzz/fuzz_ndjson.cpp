@@ -19,6 +19,7 @@ std::string fields_of(const citypipe::JsonRecord& rec) {
   for (const auto& f : rec.fields()) {
     out += '|';
     out += f.key;
+    if (f.key_prefix != citypipe::name_prefix(f.key)) __builtin_trap();
     out += static_cast<char>('0' + static_cast<int>(f.type));
     out += std::to_string(f.number) + (std::signbit(f.number) ? "-" : "+") + std::to_string(f.integral) +
            std::to_string(f.integer) + std::to_string(f.boolean);

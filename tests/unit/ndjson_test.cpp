@@ -172,6 +172,7 @@ namespace {
 std::string dump(const JsonRecord& rec) {
   std::string out;
   for (const auto& f : rec.fields()) {
+    CHECK(f.key_prefix == name_prefix(f.key));
     out += std::string(f.key) + "=" + std::to_string(static_cast<int>(f.type)) + ":" +
            std::to_string(f.number) + ":" + std::to_string(f.integral) + ":" + std::to_string(f.boolean) +
            ":" + std::string(f.text) + ";";
@@ -223,4 +224,26 @@ TEST_CASE("the flat fast path agrees with simdjson on every line", "[ndjson]") {
   CHECK(fields.size() == 6);
   fields.clear();
   CHECK_FALSE(detail::parse_flat(lines[2], lines[2].size(), fields));
+}
+
+TEST_CASE("FieldName finds fields by name, at the hinted slot or elsewhere", "[ndjson]") {
+  JsonParser parser;
+  JsonRecord rec;
+  std::string err;
+  REQUIRE(parser.parse(R"({"a":1,"temperature":2,"temperaturE":3,"humidity":4,"hum":5,"x\u0079z":6})", rec, err));
+  std::size_t hint = 0;
+  CHECK(rec.find(FieldName("temperature"), hint)->number == 2);
+  CHECK(hint == 1);
+  CHECK(rec.find(FieldName("temperaturE"), hint)->number == 3);
+  CHECK(hint == 2);
+  CHECK(rec.find(FieldName("humidity"), hint)->number == 4);
+  CHECK(rec.find(FieldName("hum"), hint)->number == 5);
+  CHECK(rec.find(FieldName("xyz"), hint)->number == 6);  // unescaped by simdjson
+  CHECK(rec.find(FieldName("a"), hint)->number == 1);
+  CHECK(hint == 0);
+  CHECK(rec.find(FieldName("humidit"), hint) == nullptr);
+  CHECK(rec.find(FieldName("temperatur"), hint) == nullptr);
+  CHECK(rec.find(FieldName(""), hint) == nullptr);
+  hint = 99;
+  CHECK(rec.find(FieldName("hum"), hint)->number == 5);
 }

@@ -82,20 +82,6 @@ void append_lookup_piece(std::string& out, const JsonField* f) {
   out += key_separator;
 }
 
-// Records of one stream mostly share their layout: try where the field was
-// last time before searching.
-const JsonField* field(const JsonRecord& rec, std::string_view name, std::size_t& slot) {
-  const auto& fields = rec.fields();
-  if (slot < fields.size() && fields[slot].key == name) return &fields[slot];
-  for (std::size_t i = 0; i < fields.size(); ++i) {
-    if (fields[i].key == name) {
-      slot = i;
-      return &fields[i];
-    }
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 WindowAgg::WindowAgg(Tool& tool, WindowAggOptions options) : tool_(tool), o_(std::move(options)) {}
@@ -159,6 +145,9 @@ bool WindowAgg::first_record(const JsonRecord& rec) {
   for (const auto& f : fields_)
     for (const auto& a : aggregates_)
       if (a.kind != aggregate_kind::count) columns_.push_back(f + "_" + a.name);
+  for (const auto& f : fields_) field_names_.emplace_back(f);
+  for (const auto& t : trues_) true_names_.emplace_back(t);
+  for (const auto& k : keys_) key_names_.emplace_back(k);
   WindowConfig config;
   config.windows = specs_;
   config.offset = offset_;
@@ -240,7 +229,7 @@ std::optional<std::string> WindowAgg::extract(const JsonRecord& rec, Slots& slot
     row.time = *parsed;
   }
   for (std::size_t i = 0; i < fields_.size(); ++i) {
-    const JsonField* f = field(rec, fields_[i], slots.fields[i]);
+    const JsonField* f = rec.find(field_names_[i], slots.fields[i]);
     if (f == nullptr || f->type == json_type::null) {
       row.values[i] = std::numeric_limits<double>::quiet_NaN();
     } else if (f->type == json_type::number) {
@@ -250,11 +239,11 @@ std::optional<std::string> WindowAgg::extract(const JsonRecord& rec, Slots& slot
     }
   }
   for (std::size_t j = 0; j < trues_.size(); ++j) {
-    const JsonField* f = field(rec, trues_[j], slots.trues[j]);
+    const JsonField* f = rec.find(true_names_[j], slots.trues[j]);
     row.trues[j] = f != nullptr && f->type == json_type::boolean && f->boolean;
   }
   for (std::size_t k = 0; k < keys_.size(); ++k)
-    append_lookup_piece(*row.key, field(rec, keys_[k], slots.keys[k]));
+    append_lookup_piece(*row.key, rec.find(key_names_[k], slots.keys[k]));
   return std::nullopt;
 }
 
@@ -272,7 +261,7 @@ std::uint32_t WindowAgg::key_id(std::string_view lookup, const JsonRecord* rec, 
   Slots slots = make_slots();
   for (std::size_t k = 0; k < keys_.size(); ++k) {
     if (k > 0) text += key_separator;
-    append_key_piece(text, field(*rec, keys_[k], slots.keys[k]));
+    append_key_piece(text, rec->find(key_names_[k], slots.keys[k]));
   }
   const auto id = static_cast<std::uint32_t>(key_ids_.size());
   key_ids_.emplace(lookup, id);

@@ -78,6 +78,7 @@ class WindowAgg {
   std::vector<std::string> keys_;
   std::vector<std::string> fields_;
   std::vector<std::string> trues_;
+  std::vector<FieldName> field_names_, true_names_, key_names_;  // the same, for look-ups
   std::vector<std::string> columns_;  // "temperature_avg", ... field-major
   time_ms offset_ = 0;
   time_ms lateness_ = 0;
