@@ -181,14 +181,13 @@ class FlatScanner {
     space();
     if (!take('}')) {
       for (;;) {
-        JsonField f;
+        JsonField& f = fields.emplace_back();  // on failure the caller clears fields
         if (!take('"') || !string(f.key)) return false;
         f.key_prefix = prefix_of(f.key);
         space();
         if (!take(':')) return false;
         space();
         if (!value(f)) return false;
-        fields.push_back(f);
         space();
         if (take(',')) {
           space();

@@ -101,8 +101,8 @@ namespace detail {
 // The common case of an NDJSON record, without simdjson: a flat object of
 // scalars, keys and strings without escapes, numbers that convert exactly.
 // True when the line is exactly that (fields appended); false when unsure,
-// which leaves the verdict to simdjson. readable: the bytes that may be read
-// from line.data() (>= line.size()).
+// which leaves the verdict to simdjson (and fields to be cleared). readable:
+// the bytes that may be read from line.data() (>= line.size()).
 bool parse_flat(std::string_view line, std::size_t readable, std::vector<JsonField>& fields);
 }  // namespace detail
 

@@ -438,9 +438,11 @@ void WindowAgg::add_replay(RecordInput& in) {
       chunk->file = *line.file;
       chunk->first_line = line.number;
     }
-    chunk->text.append(line.text);
-    chunk->ends.push_back(static_cast<std::uint32_t>(chunk->text.size()));
-    chunk->text += '\n';
+    // The line's own '\n' comes along when it has one (not after CR or at the end).
+    const bool newline_follows = line.text.data()[line.text.size()] == '\n';
+    chunk->text.append(line.text.data(), line.text.size() + (newline_follows ? 1 : 0));
+    if (!newline_follows) chunk->text += '\n';
+    chunk->ends.push_back(static_cast<std::uint32_t>(chunk->text.size() - 1));
   }
   if (!stop) submit();
   else if (chunk != nullptr) chunk = nullptr;  // never submitted: nothing to wait for
