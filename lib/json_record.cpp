@@ -9,6 +9,10 @@
 
 #include <simdjson.h>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 namespace citypipe {
 
 namespace od = simdjson::ondemand;
@@ -248,6 +252,23 @@ class FlatScanner {
   // Moves to the first byte in a string that is not plain, eight at a time
   // where the bytes past the line may be read.
   void skip_plain() {
+#if defined(__AVX2__)
+    // Most strings and keys fit one 32-byte look.
+    while (p_ < end_ && p_ + 24 < wide_end_) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p_));
+      const __m256i special =
+          _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')),
+                                          _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\'))),
+                          _mm256_cmpeq_epi8(_mm256_max_epu8(v, _mm256_set1_epi8(0x1f)), _mm256_set1_epi8(0x1f)));
+      // High bytes have their top bit set, which movemask takes as is.
+      const auto m = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_or_si256(special, v)));
+      if (m != 0) {
+        p_ += std::countr_zero(m);
+        return;
+      }
+      p_ += 32;
+    }
+#endif
     constexpr std::uint64_t ones = 0x0101010101010101, highs = 0x8080808080808080;
     while (p_ < end_ && p_ < wide_end_) {
       std::uint64_t x;
