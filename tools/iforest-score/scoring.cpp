@@ -41,10 +41,24 @@ Status pick_fields(const JsonRecord& r, ScoringConfig& cfg) {
 
 // The row of one record: true when every field is a number. Missing ones are
 // NaN, and `missing` names the first.
-bool extract(const JsonRecord& r, const ScoringConfig& cfg, double* x, std::string_view& missing) {
+// Field look-ups made ready once, each with the slot where it was last found.
+struct FieldLookup {
+  std::vector<FieldName> names;
+  std::vector<std::size_t> hints;
+  void prepare(const std::vector<std::string>& fields) {
+    if (names.size() == fields.size()) return;
+    names.clear();
+    for (const auto& f : fields) names.emplace_back(f);
+    hints.assign(fields.size(), 0);
+  }
+};
+
+bool extract(const JsonRecord& r, const ScoringConfig& cfg, FieldLookup& lookup, double* x,
+             std::string_view& missing) {
+  lookup.prepare(cfg.fields);
   bool complete = true;
   for (std::size_t j = 0; j < cfg.fields.size(); ++j) {
-    const JsonField* f = r.find(cfg.fields[j]);
+    const JsonField* f = r.find(lookup.names[j], lookup.hints[j]);
     if (f != nullptr && f->type == json_type::number) {
       x[j] = f->number;
     } else {
@@ -231,6 +245,7 @@ struct RowReader {
   std::vector<double> x;
   std::string key_scratch;
   Status status;
+  FieldLookup lookup;
 
   enum class Result { complete, partial, skip, stop };
 
@@ -241,7 +256,7 @@ struct RowReader {
     }
     x.resize(cfg.fields.size());
     std::string_view missing;
-    if (extract(r, cfg, x.data(), missing)) return Result::complete;
+    if (extract(r, cfg, lookup, x.data(), missing)) return Result::complete;
     if (cfg.skip_missing) return Result::partial;
     return in.reject(fmt::format("no number in field \"{}\"", missing)) ? Result::skip : Result::stop;
   }
@@ -252,7 +267,7 @@ struct RowReader {
 
 Status train_model(Tool& tool, RecordInput& in, ScoringConfig& cfg, const ForestSettings& settings,
                    IforestModel& out) {
-  RowReader rows{cfg, in, {}, {}, {}};
+  RowReader rows{cfg, in, {}, {}, {}, {}};
   std::vector<double> data;
   std::vector<std::string> keys;
   std::uint64_t partial = 0;
@@ -279,7 +294,7 @@ Status train_model(Tool& tool, RecordInput& in, ScoringConfig& cfg, const Forest
 }
 
 Status score_with_model(Tool& tool, RecordInput& in, ScoringConfig& cfg, const IforestModel& model) {
-  RowReader rows{cfg, in, {}, {}, {}};
+  RowReader rows{cfg, in, {}, {}, {}, {}};
   Batch batch(cfg);
   in.on_idle([&] { batch.flush(&model, tool); });
   JsonRecord r;
@@ -296,7 +311,7 @@ Status score_with_model(Tool& tool, RecordInput& in, ScoringConfig& cfg, const I
 
 Status score_online(Tool& tool, RecordInput& in, ScoringConfig& cfg, const ForestSettings& settings,
                     const OnlineSettings& online) {
-  RowReader rows{cfg, in, {}, {}, {}};
+  RowReader rows{cfg, in, {}, {}, {}, {}};
   std::optional<OnlineDetector> detector;
   std::optional<Batch> batch;
   in.on_idle([&] {
