@@ -3,6 +3,8 @@
 #include <atomic>
 #include <csignal>
 
+#include <pthread.h>
+
 namespace citypipe {
 
 namespace {
@@ -30,5 +32,14 @@ void install_signal_handlers() {
 bool stop_requested() { return g_stop.load(std::memory_order_relaxed); }
 void request_stop() { g_stop.store(true); }
 int stop_signal() { return g_stop_signal.load(); }
+
+std::thread start_thread_without_signals(std::function<void()> body) {
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);  // the new thread inherits this mask
+  std::thread t(std::move(body));
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return t;
+}
 
 }  // namespace citypipe

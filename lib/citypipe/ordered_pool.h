@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "citypipe/signals.h"
+
 namespace citypipe {
 
 template <class Job>
@@ -18,7 +20,8 @@ class OrderedPool {
   // for per-thread state). At most `depth` jobs are in flight.
   OrderedPool(std::size_t threads, std::size_t depth, std::function<void(Job&, std::size_t)> work)
       : work_(std::move(work)), jobs_(depth), state_(depth, state::free) {
-    for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this, i] { run(i); });
+    for (std::size_t i = 0; i < threads; ++i)
+      threads_.push_back(start_thread_without_signals([this, i] { run(i); }));
   }
   ~OrderedPool() {
     {

@@ -2,6 +2,9 @@
 // 130; SIGPIPE is ignored so that a closed pipe shows up as EPIPE on write.
 #pragma once
 
+#include <functional>
+#include <thread>
+
 namespace citypipe {
 
 // Installs the handlers (without SA_RESTART, so a blocked read returns).
@@ -13,5 +16,9 @@ void request_stop();
 
 // The signal that asked to stop, 0 if none.
 int stop_signal();
+
+// Starts a helper thread that takes no signals, so that SIGINT and SIGTERM
+// land on the thread that reads input and interrupt its blocked read().
+std::thread start_thread_without_signals(std::function<void()> body);
 
 }  // namespace citypipe

@@ -2,7 +2,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <csignal>
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -174,12 +173,7 @@ class Sender {
  public:
   Sender(rd_kafka_t* rk, rd_kafka_topic_t* topic, std::int32_t partition, Delivery& d)
       : rk_(rk), topic_(topic), partition_(partition), d_(d) {
-    // Stop signals must interrupt the reader's blocked read(), not land here.
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    thread_ = std::thread([this] { run(); });
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    thread_ = citypipe::start_thread_without_signals([this] { run(); });
   }
   Sender(const Sender&) = delete;
   Sender& operator=(const Sender&) = delete;

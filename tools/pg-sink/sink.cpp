@@ -1,8 +1,6 @@
 #include "sink.h"
 
 #include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -283,13 +281,8 @@ Status Sink::commit_batch() {
     open_ = std::make_unique<Batch>();
   }
   if (!sender_.joinable()) {
-    // From here on the connection is the sender's. It takes no signals: they
-    // must interrupt this thread's blocking read.
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    sender_ = std::thread([this] { send_loop(); });
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    // From here on the connection is the sender's.
+    sender_ = citypipe::start_thread_without_signals([this] { send_loop(); });
   }
   {
     std::unique_lock<std::mutex> lock(mutex_);
