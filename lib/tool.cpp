@@ -128,11 +128,7 @@ bool RecordInput::next(JsonRecord& record) {
   if (!open_status_.is_ok() || tool_.bad_input().stopped() || !tool_.out().ok()) return false;
   while (reader_.next(line_)) {
     if (line_.too_long) {
-      if (!tool_.bad_input().report(*line_.file, line_.number,
-                                    fmt::format("line longer than {} bytes",
-                                                tool_.options().max_line_bytes),
-                                    line_.text, !line_.continues))
-        return false;
+      if (!reject_too_long(line_)) return false;
       continue;
     }
     if (!parser_.parse(line_.text, line_.capacity, record, error_)) {
@@ -147,6 +143,12 @@ bool RecordInput::next(JsonRecord& record) {
     return true;
   }
   return false;
+}
+
+bool RecordInput::reject_too_long(const Line& line) {
+  return tool_.bad_input().report(*line.file, line.number,
+                                  fmt::format("line longer than {} bytes", tool_.options().max_line_bytes),
+                                  line.text, !line.continues);
 }
 
 bool RecordInput::reject(std::string_view reason) {

@@ -100,6 +100,10 @@ class RecordInput {
   // mistyped field). Returns false if the tool must stop (strict mode).
   bool reject(std::string_view reason);
 
+  // Reports a line the reader marked too_long under the bad-input policy, for
+  // tools that take lines from reader() themselves. False when the tool must stop.
+  bool reject_too_long(const Line& line);
+
   // Work of the tool's own to do each time just before the reader waits for
   // input (write out a held batch, commit, serve delivery reports). After it,
   // output is flushed (unless flush_output is false: a reader thread that does

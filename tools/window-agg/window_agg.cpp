@@ -8,8 +8,6 @@
 
 #include <poll.h>
 
-#include <fmt/format.h>
-
 #include "citypipe/json_write.h"
 #include "citypipe/ordered_pool.h"
 #include "citypipe/signals.h"
@@ -225,7 +223,7 @@ std::optional<std::string> WindowAgg::extract(const JsonRecord& rec, Slots& slot
     row.time = wall_clock_ms();
   } else {
     auto parsed = rec.time(o_.time_field);
-    if (!parsed) return "missing or invalid time field '" + o_.time_field + "'";
+    if (!parsed) return time_reason();
     row.time = *parsed;
   }
   for (std::size_t i = 0; i < fields_.size(); ++i) {
@@ -269,6 +267,8 @@ std::uint32_t WindowAgg::key_id(std::string_view lookup, const JsonRecord* rec, 
   return id;
 }
 
+std::string WindowAgg::time_reason() const { return "missing or invalid time field '" + o_.time_field + "'"; }
+
 WindowAgg::Slots WindowAgg::make_slots() const {
   Slots s;
   s.fields.assign(fields_.size(), 0);
@@ -296,7 +296,7 @@ void WindowAgg::add(std::uint32_t key, time_ms t, std::span<const double> values
 // One record on this thread: live input, and the first record of a replay.
 bool WindowAgg::add_one(const JsonRecord& rec, RecordInput& in) {
   if (!engine_) {
-    if (!o_.processing_time && !rec.time(o_.time_field)) return in.reject("missing or invalid time field '" + o_.time_field + "'");
+    if (!o_.processing_time && !rec.time(o_.time_field)) return in.reject(time_reason());
     first_record(rec);
     slots_ = make_slots();
     values_.resize(fields_.size());
@@ -394,11 +394,16 @@ void WindowAgg::add_replay(RecordInput& in) {
     parse_chunk(c, parsers[worker], slots[worker]);
   });
   bool stop = false;
-  // Takes back parsed chunks, the oldest first; with wait, until none is left.
+  // Takes back the oldest parsed chunk (waiting for it if wait); false if none.
+  auto take = [&](bool wait) {
+    Chunk* c = pool.oldest(wait);
+    if (c == nullptr) return false;
+    if (!stop && !add_chunk(*c)) stop = true;
+    pool.release();
+    return true;
+  };
   auto drain = [&](bool wait) {
-    while (Chunk* c = pool.oldest(wait)) {
-      if (!stop && !add_chunk(*c)) stop = true;
-      pool.release();
+    while (take(wait)) {
     }
   };
   constexpr std::size_t chunk_bytes = 1 << 20;
@@ -416,22 +421,15 @@ void WindowAgg::add_replay(RecordInput& in) {
     if (line.too_long) {  // reported here, in order: first everything before it
       submit();
       drain(true);
-      if (!tool_.bad_input().report(*line.file, line.number,
-                                    fmt::format("line longer than {} bytes", tool_.options().max_line_bytes),
-                                    line.text, !line.continues))
-        break;
+      if (!in.reject_too_long(line)) break;
       last_number = line.number;
       continue;
     }
     if (chunk != nullptr && (line.number != last_number + 1 || chunk->text.size() >= chunk_bytes)) submit();
     last_number = line.number;
     if (chunk == nullptr) {
-      if (pool.full()) drain(false);
-      if (pool.full()) {
-        Chunk* oldest = pool.oldest(true);
-        if (!stop && !add_chunk(*oldest)) stop = true;
-        pool.release();
-      }
+      drain(false);
+      if (pool.full()) take(true);
       chunk = &pool.next_free();
       chunk->text.clear();
       chunk->ends.clear();
@@ -444,8 +442,7 @@ void WindowAgg::add_replay(RecordInput& in) {
     if (!newline_follows) chunk->text += '\n';
     chunk->ends.push_back(static_cast<std::uint32_t>(chunk->text.size() - 1));
   }
-  if (!stop) submit();
-  else if (chunk != nullptr) chunk = nullptr;  // never submitted: nothing to wait for
+  if (!stop) submit();  // a chunk left unsubmitted after a stop is never waited for
   drain(true);
 }
 

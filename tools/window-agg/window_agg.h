@@ -58,6 +58,7 @@ class WindowAgg {
 
   bool first_record(const JsonRecord& rec);
   Slots make_slots() const;
+  std::string time_reason() const;
   std::optional<std::string> extract(const JsonRecord& rec, Slots& slots, Row& row) const;
   std::uint32_t key_id(std::string_view lookup, const JsonRecord* rec, std::string_view line);
   void add(std::uint32_t key, time_ms t, std::span<const double> values,
