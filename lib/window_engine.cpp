@@ -216,8 +216,6 @@ std::optional<time_ms> WindowEngine::next_end() const {
 
 std::size_t WindowEngine::emit(const Sink& sink) {
   if (!has_time_) return 0;
-  // Called after every record: mostly nothing is due yet.
-  if (const auto next = next_end(); !next || *next > watermark_) return 0;
   return emit_until(watermark_, watermark_, sink);
 }
 
