@@ -63,3 +63,37 @@ assert_status 0 "refused row with --key" -- pg-sink -t kc --key id --batch-rows 
 assert_eq "$(sql "select count(*), sum(id) from kc")" "8|40" "the other rows committed"
 assert_eq "$(count_lines "$T/kc.rej")" 1 "one row rejected"
 assert_contains "$T/err" "kc:5: PostgreSQL refused the row" "the refusal names the line"
+
+# --workers: several connections. With --key all rows of a key go through one
+# of them, in input order.
+gen 1 30000 > "$T/w"
+assert_status 0 "--workers 2 --key: first load" -- pg-sink -t w2 --create --key id --workers 2 --stats "$T/w" 2>"$T/err"
+assert_contains "$T/err" "in=30000 out=30000 rejected=0" "--workers 2 --key: every row committed once"
+assert_status 0 "--workers 2 --key: replay" -- pg-sink -t w2 --key id --workers 2 "$T/w"
+assert_eq "$(sql "select count(*), count(distinct id), sum(id) from w2")" "30000|30000|$((30000 * 30001 / 2))" \
+  "--workers 2 --key: two replays leave the input once"
+# 40 versions of each of 500 keys, in batches of 97 rows on 3 connections; the
+# key holds a time written in two ways (Z and +01:00) for the same instant.
+awk 'BEGIN { for (v = 1; v <= 40; v++) for (k = 1; k <= 500; k++)
+  printf "{\"id\":%d,\"ts\":\"%s\",\"v\":%d}\n", k, v % 2 ? "2026-11-22T14:00:00Z" : "2026-11-22T15:00:00+01:00", v }' > "$T/versions"
+assert_status 0 "--workers 3 --on-conflict update" -- \
+  pg-sink -t ord_u --create --key id,ts --on-conflict update --workers 3 --batch-rows 97 "$T/versions"
+assert_eq "$(sql "select count(*), min(v), max(v) from ord_u")" "500|40|40" \
+  "--workers 3 --on-conflict update: the last value of every key wins"
+assert_status 0 "--workers 3 --on-conflict nothing" -- \
+  pg-sink -t ord_n --create --key id,ts --on-conflict nothing --workers 3 --batch-rows 97 "$T/versions"
+assert_eq "$(sql "select count(*), min(v), max(v) from ord_n")" "500|1|1" \
+  "--workers 3 --on-conflict nothing: the first value of every key stays"
+
+# A refused row under --workers 2, with and without a key, is rejected alone.
+sql "create table kw (id bigint, v bigint check (v < 100)); create unique index on kw (id)"
+sql "create table pw (id bigint, v bigint check (v < 100))"
+for t in kw pw; do
+  if [ $t = kw ]; then key=(--key id); else key=(); fi
+  assert_status 0 "$t: refused row, --workers 2" -- \
+    pg-sink -t $t "${key[@]}" --workers 2 --batch-rows 4 --stats --reject "$T/$t.rej" "$T/kc" 2>"$T/err"
+  assert_eq "$(sql "select count(*), sum(id) from $t")" "8|40" "$t: the other rows committed"
+  assert_eq "$(count_lines "$T/$t.rej")" 1 "$t: one row rejected"
+  assert_contains "$T/err" "kc:5: PostgreSQL refused the row" "$t: the refusal names the line"
+  assert_contains "$T/err" "in=8 out=8 rejected=1" "$t: counted as rejected"
+done

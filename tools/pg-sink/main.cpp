@@ -47,6 +47,10 @@ int main(int argc, char** argv) {
   app.add_option("--retry-for", retry_for, "Reconnect and resend for up to this long (default 60s)")
       ->type_name("DURATION")
       ->check(duration_check());
+  app.add_option("--workers", opt.workers,
+                 "Connections writing in parallel; with --key each key stays on one (default 1)")
+      ->type_name("N")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{64}));
   app.add_flag("--progress", opt.progress, "Print rows committed and records/s on stderr every second");
   if (auto rc = tool.parse(argc, argv)) return *rc;
 

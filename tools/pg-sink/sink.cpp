@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -18,10 +18,6 @@ namespace pg = citypipe::pg;
 
 namespace {
 
-constexpr std::size_t send_chunk = 256 * 1024;
-// Batches handed to the sender and not yet done: one being sent, one ready to
-// go the moment it commits. More would only hold memory.
-constexpr std::size_t max_handed = 2;
 constexpr std::size_t npos = static_cast<std::size_t>(-1);
 const std::string stage_name = "pg_sink_stage";
 
@@ -30,22 +26,19 @@ const std::string stage_name = "pg_sink_stage";
 Sink::Sink(citypipe::Tool& tool, SinkOptions options)
     : tool_(tool),
       opt_(std::move(options)),
-      conn_(opt_.conninfo),
-      target_(pg::quote_table(opt_.table)),
-      open_(std::make_unique<Batch>()) {
+      target_(pg::quote_table(opt_.table)) {
+  const std::size_t n = std::max<std::size_t>(opt_.workers, 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    senders_.push_back(std::make_unique<Sender>(tool_, opt_.conninfo, opt_.retry_for_ms, plan_,
+                                                n > 1 ? fmt::format("connection {}: ", i + 1) : ""));
+    open_.push_back(std::make_unique<Batch>());
+  }
   progress_tty_ = isatty(2) != 0;
   progress_at_ = clock::now();
 }
 
-Sink::~Sink() {
-  if (!sender_.joinable()) return;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    quit_ = true;
-  }
-  wake_.notify_all();
-  sender_.join();
-}
+// The senders first: their threads use plan_.
+Sink::~Sink() { senders_.clear(); }
 
 Status Sink::run(citypipe::RecordInput& in) {
   tool_.stats().set_extra("batches", 0);
@@ -63,23 +56,29 @@ Status Sink::run(citypipe::RecordInput& in) {
     if ((++n & 255) == 0) {
       if (batch_due(clock::now())) {
         if (Status s = flush_pending(); !s.is_ok()) return s;
-        if (Status s = commit_batch(); !s.is_ok()) return s;
+        if (Status s = commit_all(); !s.is_ok()) return s;
       }
       progress(false);
     }
   }
   if (!deferred_.is_ok()) return deferred_;
   if (Status s = flush_pending(); !s.is_ok()) return s;
-  if (Status s = commit_batch(); !s.is_ok()) return s;
+  if (Status s = commit_all(); !s.is_ok()) return s;
   if (Status s = collect(true); !s.is_ok()) return s;
   progress(true);
   return in.status();
 }
 
-// Connecting, and learning the table (or planning to create it).
+// Connecting, and learning the table (or planning to create it), on the first
+// connection; then the others connect. Table and indexes are made once, before
+// any sender starts.
 Status Sink::start() {
-  if (Result r = conn_.connect(); !r.ok())
-    if (Status s = reconnect(r); !s.is_ok()) return unavailable(s.message(), 0);
+  auto connect = [this](Sender& s) -> Status {
+    if (Result r = s.connection().connect(); !r.ok())
+      if (Status e = s.reconnect(r); !e.is_ok()) return unavailable(e.message(), 0);
+    return Status::ok();
+  };
+  if (Status s = connect(setup()); !s.is_ok()) return s;
   bool exists = false;
   if (Status s = load_columns(exists); !s.is_ok()) return s;
   if (!exists) {
@@ -87,43 +86,41 @@ Status Sink::start() {
       return Status::error(citypipe::exit_usage,
                            fmt::format("table {} does not exist (--create makes it)", target_));
     inference_.emplace(opt_.time_columns);
-    return Status::ok();
+  } else {
+    table_ready_ = true;
+    if (opt_.create && !opt_.key.empty())
+      for (const std::string& sql : pg::create_index_sql(opt_.table, std::nullopt, opt_.key))
+        if (Status s = run_sql(sql); !s.is_ok()) return s;
   }
-  table_ready_ = true;
-  if (opt_.create && !opt_.key.empty())
-    for (const std::string& sql : pg::create_index_sql(opt_.table, std::nullopt, opt_.key))
-      if (Status s = run_with_retry(sql); !s.is_ok()) return s;
+  for (std::size_t i = 1; i < senders_.size(); ++i)
+    if (Status s = connect(*senders_[i]); !s.is_ok()) return s;
   return Status::ok();
 }
 
 Status Sink::load_columns(bool& exists) {
-  for (;;) {
-    std::vector<std::vector<std::string>> rows;
-    Result r = conn_.query(std::string(pg::columns_query()), {target_}, rows);
-    if (r.kind == failure::connection) {
-      if (Status s = reconnect(r); !s.is_ok()) return unavailable(s.message(), 0);
-      continue;
-    }
-    if (!r.ok()) return Status::error(citypipe::exit_unavailable, "reading the table's columns: " + r.message);
-    table_columns_.clear();
-    defaulted_.clear();
-    for (const auto& row : rows) {
-      if (row[3] == "1") continue;  // generated: never written
-      const auto oid = static_cast<std::uint32_t>(std::stoul(row[1]));
-      table_columns_.push_back(pg::Column{row[0], pg::type_from_oid(oid)});
-      if (row[2] == "1") defaulted_.push_back(row[0]);
-    }
-    exists = !rows.empty();
-    return Status::ok();
+  std::vector<std::vector<std::string>> rows;
+  Status s = with_retry(
+      setup(), [&] { return setup().connection().query(std::string(pg::columns_query()), {target_}, rows); },
+      "reading the table's columns");
+  if (!s.is_ok()) return s;
+  table_columns_.clear();
+  defaulted_.clear();
+  for (const auto& row : rows) {
+    if (row[3] == "1") continue;  // generated: never written
+    const auto oid = static_cast<std::uint32_t>(std::stoul(row[1]));
+    table_columns_.push_back(pg::Column{row[0], pg::type_from_oid(oid)});
+    if (row[2] == "1") defaulted_.push_back(row[0]);
   }
+  exists = !rows.empty();
+  return Status::ok();
 }
 
 Status Sink::create_table() {
   const std::vector<pg::Column> cols = inference_->columns();
-  if (Status s = run_with_retry(pg::create_table_sql(opt_.table, cols)); !s.is_ok()) return s;
+  if (Status s = run_sql(pg::create_table_sql(opt_.table, cols)); !s.is_ok()) return s;
   const auto time_column = pg::pick_time_column(cols, opt_.time_columns);
   for (const std::string& sql : pg::create_index_sql(opt_.table, time_column, opt_.key))
-    if (Status s = run_with_retry(sql); !s.is_ok()) return s;
+    if (Status s = run_sql(sql); !s.is_ok()) return s;
   bool exists = false;
   if (Status s = load_columns(exists); !s.is_ok()) return s;
   if (!exists) return Status::error(citypipe::exit_unavailable, "table " + target_ + " vanished after CREATE");
@@ -139,11 +136,13 @@ Status Sink::choose_columns(const citypipe::JsonRecord& first) {
     if (!defaulted || first.find(c.name) != nullptr) columns_.push_back(c);
   }
   key_index_.clear();
+  is_key_.assign(columns_.size(), 0);
   for (const std::string& k : opt_.key) {
     auto it = std::find_if(columns_.begin(), columns_.end(), [&](const pg::Column& c) { return c.name == k; });
     if (it == columns_.end())
       return Status::error(citypipe::exit_usage, fmt::format("key column '{}' is not a column of {}", k, target_));
     key_index_.push_back(static_cast<std::size_t>(it - columns_.begin()));
+    is_key_[key_index_.back()] = 1;
   }
   std::vector<pg::col_type> types;
   bool binary = true;
@@ -151,38 +150,28 @@ Status Sink::choose_columns(const citypipe::JsonRecord& first) {
     types.push_back(c.type);
     binary = binary && pg::binary_supported(c.type);
   }
-  encoder_ = std::make_unique<pg::CopyEncoder>(std::move(types), binary);
+  plan_.encoder = std::make_unique<pg::CopyEncoder>(std::move(types), binary);
   values_.assign(columns_.size(), nullptr);
   if (opt_.key.empty()) {
-    copy_sql_ = pg::copy_sql(target_, columns_, binary);
+    plan_.copy_sql = pg::copy_sql(target_, columns_, binary);
   } else {
     // One query string: after the COPY data the server goes on to the
     // INSERT and the COMMIT without waiting for another round trip.
-    copy_sql_ = "BEGIN; " + pg::copy_sql(stage_name, columns_, binary) + "; " +
-                pg::upsert_sql(opt_.table, stage_name, columns_, opt_.key, opt_.conflict) + "; COMMIT";
-    stage_sql_ = pg::stage_table_sql(stage_name, opt_.table, columns_);
+    plan_.copy_sql = "BEGIN; " + pg::copy_sql(stage_name, columns_, binary) + "; " +
+                     pg::upsert_sql(opt_.table, stage_name, columns_, opt_.key, opt_.conflict) + "; COMMIT";
+    plan_.stage_sql = pg::stage_table_sql(stage_name, opt_.table, columns_);
   }
   columns_chosen_ = true;
-  if (!stage_sql_.empty()) {
-    for (;;) {
-      Result r = prepare_session();
-      if (r.ok()) break;
-      if (r.kind != failure::connection)
-        return Status::error(citypipe::exit_unavailable, "creating the staging table: " + r.message);
-      if (Status s = reconnect(r); !s.is_ok()) return unavailable(s.message(), held());
-    }
-  }
+  for (auto& sender : senders_)
+    if (Status s = with_retry(*sender, [&] { return sender->prepare_session(); }, "creating the staging table");
+        !s.is_ok())
+      return s;
   return Status::ok();
-}
-
-Result Sink::prepare_session() {
-  if (stage_sql_.empty()) return {};
-  return conn_.exec(stage_sql_);
 }
 
 Status Sink::add(const citypipe::JsonRecord& record, std::uint32_t file, std::uint64_t line) {
   if (!table_ready_) {
-    if (pending_.empty()) batch_started_ = clock::now();
+    if (pending_.empty()) pending_started_ = clock::now();
     inference_->add(record);
     pending_raw_ += record.raw();
     pending_.push_back(Source{file, line, pending_raw_.size()});
@@ -192,21 +181,72 @@ Status Sink::add(const citypipe::JsonRecord& record, std::uint32_t file, std::ui
   if (!columns_chosen_)
     if (Status s = choose_columns(record); !s.is_ok()) return s;
   std::string error;
-  Batch& b = *open_;
-  const std::size_t start = b.data.size();
-  if (!encode(record, error)) {
+  // With a key and several senders a row is encoded on its own first: its
+  // encoded key decides the sender.
+  const bool by_key = !opt_.key.empty() && senders_.size() > 1;
+  std::size_t w = by_key ? 0 : next_;
+  if (by_key) row_.clear();
+  std::string& out = by_key ? row_ : open_[w]->data;
+  const std::size_t start = out.size();
+  if (!encode(record, out, error)) {
     reject(file, line, error, record.raw());
     return Status::ok();
   }
-  if (b.rows.empty()) batch_started_ = clock::now();
-  b.rows.push_back(start);
+  if (by_key) w = route(row_);
+  Batch& b = *open_[w];
+  if (b.rows.empty()) b.started = clock::now();
+  if (by_key) {
+    b.rows.push_back(b.data.size());
+    b.data += row_;
+  } else {
+    b.rows.push_back(start);
+  }
   b.raws += record.raw();
   b.sources.push_back(Source{file, line, b.raws.size()});
-  if (b.rows.size() >= opt_.batch_rows) return commit_batch();
+  if (b.rows.size() >= opt_.batch_rows) return commit_batch(w);
   return Status::ok();
 }
 
-bool Sink::encode(const citypipe::JsonRecord& record, std::string& error) {
+// The sender of an encoded row: a hash of its key columns' encoded values, so
+// that one key value goes to one sender however the JSON wrote it (a time
+// with another offset, 21.0 for 21).
+std::size_t Sink::route(std::string_view row) const {
+  std::uint64_t h = 14695981039346656037ULL;  // FNV-1a
+  auto mix = [&h](std::string_view v) {
+    for (const char c : v) {
+      h ^= static_cast<unsigned char>(c);
+      h *= 1099511628211ULL;
+    }
+  };
+  if (plan_.encoder->binary()) {
+    std::size_t at = 2;  // the field count
+    for (std::size_t c = 0; c < columns_.size() && at + 4 <= row.size(); ++c) {
+      std::uint32_t be = 0;
+      std::memcpy(&be, row.data() + at, 4);
+      const auto len = static_cast<std::int32_t>(__builtin_bswap32(be));
+      const std::size_t n = len > 0 ? static_cast<std::size_t>(len) : 0;
+      if (is_key_[c] != 0) mix(row.substr(at, 4 + n));
+      at += 4 + n;
+    }
+  } else {
+    // Text format: fields end at a tab (one in a value is escaped), the last
+    // at the newline.
+    std::size_t at = 0;
+    for (std::size_t c = 0; c < columns_.size() && at < row.size(); ++c) {
+      std::size_t end = row.find(c + 1 < columns_.size() ? '\t' : '\n', at);
+      if (end == std::string_view::npos) end = row.size();
+      if (is_key_[c] != 0) {
+        mix(row.substr(at, end - at));
+        mix("\t");
+      }
+      at = end + 1;
+    }
+  }
+  h ^= h >> 29;
+  return static_cast<std::size_t>(h % senders_.size());
+}
+
+bool Sink::encode(const citypipe::JsonRecord& record, std::string& out, std::string& error) {
   std::fill(values_.begin(), values_.end(), nullptr);
   const auto& fields = record.fields();
   if (guess_.size() < fields.size()) guess_.resize(fields.size(), npos);
@@ -240,7 +280,7 @@ bool Sink::encode(const citypipe::JsonRecord& record, std::string& error) {
       return false;
     }
   }
-  return encoder_->append_row(open_->data, values_.data(), error);
+  return plan_.encoder->append_row(out, values_.data(), error);
 }
 
 bool Sink::reject(std::uint32_t file, std::uint64_t line, std::string_view reason, std::string_view raw) {
@@ -270,56 +310,67 @@ Status Sink::flush_pending() {
   return Status::ok();
 }
 
-// Hands the open batch to the sender, waiting while it has max_handed.
-Status Sink::commit_batch() {
-  if (open_->rows.empty()) return collect(false);
-  std::unique_ptr<Batch> b = std::move(open_);
+// Hands sender w's open batch to it, waiting while it holds its maximum.
+Status Sink::commit_batch(std::size_t w) {
+  if (open_[w]->rows.empty()) return collect(false);
+  std::unique_ptr<Batch> b = std::move(open_[w]);
   if (!spare_.empty()) {
-    open_ = std::move(spare_.back());
+    open_[w] = std::move(spare_.back());
     spare_.pop_back();
   } else {
-    open_ = std::make_unique<Batch>();
+    open_[w] = std::make_unique<Batch>();
   }
-  if (!sender_.joinable()) {
-    // From here on the connection is the sender's.
-    sender_ = citypipe::start_thread_without_signals([this] { send_loop(); });
-  }
-  {
-    std::unique_lock<std::mutex> lock(mutex_);
-    wake_.wait(lock, [this] { return queue_.size() < max_handed || broken_; });
-    queue_.push_back(std::move(b));  // after a failure, still counted as not committed
-  }
-  wake_.notify_all();
+  // From here on the connections are the senders'.
+  if (!senders_[w]->started())
+    for (auto& s : senders_) s->start();
+  senders_[w]->push(std::move(b));
+  if (opt_.key.empty()) next_ = (next_ + 1) % senders_.size();
   return collect(false);
 }
 
-// Reports the batches the sender is done with; with all, waits for every
-// batch handed over.
+Status Sink::commit_all() {
+  for (std::size_t w = 0; w < open_.size(); ++w)
+    if (!open_[w]->rows.empty())
+      if (Status s = commit_batch(w); !s.is_ok()) return s;
+  return collect(false);
+}
+
+// Reports the batches the senders are done with; with all, waits for every
+// batch handed over. A batch that failed ends the run: the other senders
+// stop, and what they committed meanwhile is counted before the totals.
 Status Sink::collect(bool all) {
-  std::deque<std::unique_ptr<Batch>> done;
-  {
-    std::unique_lock<std::mutex> lock(mutex_);
-    if (all) wake_.wait(lock, [this] { return queue_.empty() || broken_; });
-    done.swap(finished_);
+  std::vector<std::unique_ptr<Batch>> done;
+  for (auto& s : senders_) s->take_finished(done, all);
+  const Batch* failed = nullptr;
+  for (const auto& b : done)
+    if (failed == nullptr && b->error != failure::none) failed = b.get();
+  if (failed != nullptr) {
+    for (auto& s : senders_) s->halt();
+    for (auto& s : senders_) s->take_finished(done, true);
+  }
+  std::uint64_t lost = 0;
+  for (const auto& b : done) {
+    report(*b);
+    if (b->error != failure::none) lost += b->rows.size() - b->done;
   }
   Status status;
-  for (std::unique_ptr<Batch>& b : done) {
-    Status s = report(*b);
-    if (status.is_ok()) status = s;
-    b->data.clear();
-    b->rows.clear();
-    b->sources.clear();
-    b->raws.clear();
-    b->refused.clear();
-    b->committed = b->done = 0;
-    b->error = failure::none;
-    b->message.clear();
+  if (failed != nullptr) {
+    const std::uint64_t left = lost + unfinished();
+    if (failed->error == failure::connection)
+      status = unavailable(failed->message, left);
+    else
+      status = Status::error(citypipe::exit_unavailable,
+                             fmt::format("PostgreSQL refused the batch: {}; {} records committed, {} not committed",
+                                         failed->message, committed_, left));
+  }
+  for (auto& b : done) {
+    b->clear();
     spare_.push_back(std::move(b));
   }
   return status;
 }
 
-Status Sink::report(Batch& b) {
+void Sink::report(Batch& b) {
   for (const auto& [row, reason] : b.refused) {
     const std::size_t raw_begin = row == 0 ? 0 : b.sources[row - 1].raw_end;
     const std::string_view raw(b.raws.data() + raw_begin, b.sources[row].raw_end - raw_begin);
@@ -327,142 +378,44 @@ Status Sink::report(Batch& b) {
   }
   committed_ += b.committed;
   tool_.stats().out += b.committed;
-  tool_.stats().set_extra("reconnects", reconnects_.load());
-  if (b.error == failure::none) {
-    ++batches_;
-    tool_.stats().set_extra("batches", batches_);
-    progress(false);
-    return Status::ok();
-  }
-  const std::uint64_t left = b.rows.size() - b.done + unfinished();
-  if (b.error == failure::connection) return unavailable(b.message, left);
-  return Status::error(citypipe::exit_unavailable,
-                       fmt::format("PostgreSQL refused the batch: {}; {} records committed, {} not committed",
-                                   b.message, committed_, left));
+  std::uint64_t reconnects = 0;
+  for (const auto& s : senders_) reconnects += s->reconnects();
+  tool_.stats().set_extra("reconnects", reconnects);
+  if (b.error != failure::none) return;
+  ++batches_;
+  tool_.stats().set_extra("batches", batches_);
+  progress(false);
+}
+
+std::size_t Sink::held() const {
+  std::size_t n = pending_.size();
+  for (const auto& b : open_) n += b->rows.size();
+  return n;
 }
 
 std::uint64_t Sink::unfinished() const {
   std::uint64_t n = held();
-  std::lock_guard<std::mutex> lock(mutex_);
-  for (const auto& b : queue_) n += b->rows.size();
+  for (const auto& s : senders_) n += s->queued_rows();
   return n;
 }
 
-// The sender thread: commits the handed batches in order, until told to quit
-// or a batch fails (which ends the run).
-void Sink::send_loop() {
-  std::unique_lock<std::mutex> lock(mutex_);
+bool Sink::all_idle() const {
+  return std::all_of(senders_.begin(), senders_.end(), [](const auto& s) { return s->idle(); });
+}
+
+// Runs a setup step until it gets through, reconnecting after a lost
+// connection; any other failure stops the run.
+Status Sink::with_retry(Sender& sender, const std::function<Result()>& step, const std::string& what) {
   for (;;) {
-    wake_.wait(lock, [this] { return quit_ || (!queue_.empty() && !broken_); });
-    if (quit_) return;
-    Batch& b = *queue_.front();
-    lock.unlock();
-    send_batch(b);
-    lock.lock();
-    if (b.error != failure::none) broken_ = true;
-    finished_.push_back(std::move(queue_.front()));
-    queue_.pop_front();
-    wake_.notify_all();
-  }
-}
-
-void Sink::send_batch(Batch& b) {
-  std::vector<std::pair<std::size_t, std::size_t>> todo{{0, b.rows.size()}};
-  while (!todo.empty()) {
-    auto [lo, hi] = todo.back();
-    todo.pop_back();
-    Result r = send_range(b, lo, hi);
-    while (r.kind == failure::connection) {
-      if (Status s = reconnect(r); !s.is_ok()) {
-        b.error = failure::connection;
-        b.message = s.message();
-        return;
-      }
-      r = send_range(b, lo, hi);
-    }
-    if (r.kind == failure::none) {
-      b.committed += hi - lo;
-      b.done += hi - lo;
-      failing_since_.reset();
-    } else if (r.kind == failure::data) {
-      if (hi - lo == 1) {
-        b.refused.emplace_back(lo, r.message);
-        b.done += 1;
-      } else {
-        // Halve until the refused rows stand alone; the rest commits.
-        const std::size_t mid = lo + (hi - lo) / 2;
-        todo.emplace_back(mid, hi);
-        todo.emplace_back(lo, mid);
-      }
-    } else {
-      b.error = failure::fatal;
-      b.message = r.message;
-      return;
-    }
-  }
-}
-
-Result Sink::begin_copy() {
-  Result r = conn_.copy_begin(copy_sql_);
-  if (!r.ok()) conn_.rollback_if_needed();
-  return r;
-}
-
-Result Sink::after_copy(Result copied) {
-  if (!copied.ok()) conn_.rollback_if_needed();
-  return copied;
-}
-
-Result Sink::send_range(const Batch& b, std::size_t lo, std::size_t hi) {
-  if (Result r = begin_copy(); !r.ok()) return r;
-  const std::size_t start = b.rows[lo];
-  const std::size_t end = hi < b.rows.size() ? b.rows[hi] : b.data.size();
-  bool sent = conn_.copy_put(encoder_->header());
-  for (std::size_t at = start; sent && at < end; at += send_chunk)
-    sent = conn_.copy_put(std::string_view(b.data).substr(at, std::min(send_chunk, end - at)));
-  if (!sent || !conn_.copy_put(encoder_->trailer())) {
-    conn_.close();
-    return {failure::connection, "connection lost while sending a batch"};
-  }
-  return after_copy(conn_.copy_end());
-}
-
-// Reconnects with exponential backoff until the retry budget, counted from
-// the first failure, is spent.
-Status Sink::reconnect(const Result& why) {
-  const auto now = clock::now();
-  if (!failing_since_) {
-    failing_since_ = now;
-    backoff_ = std::chrono::milliseconds(100);
-    tool_.warn(fmt::format("{}; reconnecting for up to {}", why.message,
-                           citypipe::format_duration(opt_.retry_for_ms)));
-  }
-  const auto deadline = *failing_since_ + std::chrono::milliseconds(opt_.retry_for_ms);
-  std::string last = why.message;
-  for (;;) {
-    Result r = conn_.connect();
-    if (r.ok()) r = prepare_session();
-    if (r.ok()) {
-      reconnects_.fetch_add(1);
-      tool_.warn("reconnected");
-      return Status::ok();
-    }
-    last = r.message;
-    const auto left = deadline - clock::now();
-    if (left <= clock::duration::zero()) return Status::error(citypipe::exit_unavailable, last);
-    std::this_thread::sleep_for(std::min<clock::duration>(backoff_, left));
-    backoff_ = std::min(backoff_ * 2, std::chrono::milliseconds(2000));
-  }
-}
-
-Status Sink::run_with_retry(const std::string& sql) {
-  for (;;) {
-    Result r = conn_.exec(sql);
+    Result r = step();
     if (r.ok()) return Status::ok();
-    if (r.kind != failure::connection)
-      return Status::error(citypipe::exit_unavailable, fmt::format("{} failed: {}", sql, r.message));
-    if (Status s = reconnect(r); !s.is_ok()) return unavailable(s.message(), held());
+    if (r.kind != failure::connection) return Status::error(citypipe::exit_unavailable, what + ": " + r.message);
+    if (Status s = sender.reconnect(r); !s.is_ok()) return unavailable(s.message(), held());
   }
+}
+
+Status Sink::run_sql(const std::string& sql) {
+  return with_retry(setup(), [&] { return setup().connection().exec(sql); }, sql + " failed");
 }
 
 Status Sink::unavailable(const std::string& why, std::uint64_t uncommitted) {
@@ -471,8 +424,17 @@ Status Sink::unavailable(const std::string& why, std::uint64_t uncommitted) {
                                    citypipe::format_duration(opt_.retry_for_ms), why, committed_, uncommitted));
 }
 
+std::optional<Sink::clock::time_point> Sink::oldest() const {
+  std::optional<clock::time_point> t;
+  if (!pending_.empty()) t = pending_started_;
+  for (const auto& b : open_)
+    if (!b->rows.empty() && (!t || b->started < *t)) t = b->started;
+  return t;
+}
+
 bool Sink::batch_due(clock::time_point now) const {
-  return held() > 0 && now - batch_started_ >= std::chrono::milliseconds(opt_.batch_ms);
+  const auto t = oldest();
+  return t && now - *t >= std::chrono::milliseconds(opt_.batch_ms);
 }
 
 // Called before every read: hands over a batch that is due; before a read
@@ -485,17 +447,13 @@ void Sink::on_idle() {
     bool quiet = false;
     const auto& inputs = tool_.options().inputs;
     if (inputs.empty() || inputs == std::vector<std::string>{"-"}) {
-      bool handed = false;
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        handed = !queue_.empty();
-      }
-      if (held() > 0 || handed) {
+      const auto first = oldest();
+      if (first || !all_idle()) {
         std::int64_t wait_ms = 0;
         const auto now = clock::now();
-        if (held() > 0 && !batch_due(now))
+        if (first && !batch_due(now))
           wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        batch_started_ + std::chrono::milliseconds(opt_.batch_ms) - now)
+                        *first + std::chrono::milliseconds(opt_.batch_ms) - now)
                         .count() + 1;
         pollfd p{0, POLLIN, 0};
         quiet = ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(wait_ms, std::numeric_limits<int>::max()))) == 0;
@@ -503,7 +461,7 @@ void Sink::on_idle() {
     }
     if (quiet || batch_due(clock::now())) {
       s = flush_pending();
-      if (s.is_ok()) s = commit_batch();
+      if (s.is_ok()) s = commit_all();
       if (s.is_ok() && quiet) s = collect(true);
     }
   }

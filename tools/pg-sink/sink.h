@@ -1,24 +1,22 @@
-// pg-sink's writer: records into COPY batches, one transaction each, resent
-// after a lost connection until the retry budget runs out; a row the server
-// refuses is found by halving the batch and rejected alone.
+// pg-sink's writer: records into COPY batches for one or more connections
+// (sender.h), one transaction each, resent after a lost connection until the
+// retry budget runs out; a row the server refuses is rejected alone.
 #pragma once
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
+#include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
+#include <string_view>
 #include <vector>
 
 #include "citypipe/copy_encoder.h"
 #include "citypipe/pg_schema.h"
 #include "citypipe/tool.h"
 #include "pg_conn.h"
+#include "sender.h"
 
 namespace pgsink {
 
@@ -34,11 +32,15 @@ struct SinkOptions {
   citypipe::time_ms retry_for_ms = 60000;
   std::vector<std::string> time_columns;
   bool progress = false;
+  std::size_t workers = 1;  // connections, each with its own sender thread
 };
 
-// Records are parsed and encoded on the calling thread; a sender thread owns
-// the connection once the first batch is handed to it, and commits batches in
-// order while the next one is encoded, so the server never waits on parsing.
+// Records are parsed and encoded on the calling thread; each of --workers
+// senders owns a connection once the first batch is handed over, and commits
+// its batches in order while the next ones are encoded, so the server never
+// waits on parsing. With --key a record goes to the sender its key hashes to,
+// so that all rows of one key are written in input order on one connection;
+// without, whole batches go round-robin.
 class Sink {
  public:
   Sink(citypipe::Tool& tool, SinkOptions options);
@@ -50,89 +52,59 @@ class Sink {
 
  private:
   using clock = std::chrono::steady_clock;
-  struct Source {
-    std::uint32_t file;  // index into files_
-    std::uint64_t line;
-    std::size_t raw_end;
-  };
-  // One batch: encoded rows and where each came from; then what became of it.
-  struct Batch {
-    std::string data;
-    std::vector<std::size_t> rows;  // start offset of each row in data
-    std::vector<Source> sources;
-    std::string raws;
-    // Filled in by the sender.
-    std::vector<std::pair<std::size_t, std::string>> refused;  // row, server's reason
-    std::uint64_t committed = 0, done = 0;                     // done: committed or refused
-    failure error = failure::none;                            // connection: past the budget
-    std::string message;
-  };
 
   citypipe::Status start();
   citypipe::Status load_columns(bool& exists);
   citypipe::Status create_table();
   citypipe::Status choose_columns(const citypipe::JsonRecord& first);
   citypipe::Status add(const citypipe::JsonRecord& record, std::uint32_t file, std::uint64_t line);
-  bool encode(const citypipe::JsonRecord& record, std::string& error);
-  Result prepare_session();
+  bool encode(const citypipe::JsonRecord& record, std::string& out, std::string& error);
+  std::size_t route(std::string_view row) const;
   citypipe::Status flush_pending();
-  citypipe::Status commit_batch();
+  citypipe::Status commit_batch(std::size_t w);
+  citypipe::Status commit_all();
   citypipe::Status collect(bool all);
-  citypipe::Status report(Batch& b);
-  // The sender thread's side.
-  void send_loop();
-  void send_batch(Batch& b);
-  Result begin_copy();
-  Result after_copy(Result copied);
-  Result send_range(const Batch& b, std::size_t lo, std::size_t hi);
-  citypipe::Status reconnect(const Result& why);
-  citypipe::Status run_with_retry(const std::string& sql);
+  void report(Batch& b);
+  citypipe::Status with_retry(Sender& sender, const std::function<Result()>& step, const std::string& what);
+  citypipe::Status run_sql(const std::string& sql);  // on the first connection, before the senders start
   citypipe::Status unavailable(const std::string& why, std::uint64_t uncommitted);
   bool reject(std::uint32_t file, std::uint64_t line, std::string_view reason, std::string_view raw);
   void on_idle();
   void progress(bool final);
+  std::optional<clock::time_point> oldest() const;  // when the oldest row held came
   bool batch_due(clock::time_point now) const;
-  std::size_t held() const { return open_->rows.size() + pending_.size(); }
-  std::uint64_t unfinished() const;  // rows handed over and not yet committed or refused
+  bool all_idle() const;
+  std::size_t held() const;
+  std::uint64_t unfinished() const;  // rows read and not yet committed or refused
+  Sender& setup() { return *senders_.front(); }  // the connection used before the senders start
 
   citypipe::Tool& tool_;
   SinkOptions opt_;
-  Connection conn_;
+  CopyPlan plan_;
+  std::vector<std::unique_ptr<Sender>> senders_;
   std::string target_;  // quoted table name
   std::vector<citypipe::pg::Column> table_columns_;  // all insertable columns
   std::vector<std::string> defaulted_;               // columns the server may fill
   std::vector<citypipe::pg::Column> columns_;        // what COPY sends
   bool columns_chosen_ = false;
-  std::unique_ptr<citypipe::pg::CopyEncoder> encoder_;
-  std::string copy_sql_, stage_sql_;  // copy_sql_: with --key, the whole transaction
   std::vector<std::size_t> key_index_;      // key columns in columns_
+  std::vector<char> is_key_;                // per column of columns_
   std::vector<std::size_t> guess_;          // field position -> column index
   std::vector<const citypipe::JsonField*> values_;
   std::vector<std::string> ignored_;        // unknown fields reported once
+  std::string row_;                         // with --key and workers: one encoded row
 
   // Before the table exists (--create): the first batch, kept raw.
   bool table_ready_ = false;
   std::vector<Source> pending_;
   std::string pending_raw_;
+  clock::time_point pending_started_;
   std::optional<citypipe::pg::SchemaInference> inference_;
 
-  std::unique_ptr<Batch> open_;  // being filled
-  clock::time_point batch_started_;
+  std::vector<std::unique_ptr<Batch>> open_;  // being filled, one per sender
+  std::size_t next_ = 0;                      // without --key: the sender of the open batch
   std::vector<std::unique_ptr<Batch>> spare_;
   std::vector<std::string> files_;
-
-  // Shared with the sender thread, under mutex_: batches to commit, in order
-  // (the front one is being sent), and batches it is done with.
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::unique_ptr<Batch>> queue_, finished_;
-  bool quit_ = false, broken_ = false;  // broken: a batch failed, the sender stopped
-  std::thread sender_;
-
-  // The sender's own once it runs (the calling thread's before).
-  std::optional<clock::time_point> failing_since_;
-  std::chrono::milliseconds backoff_{100};
-  std::atomic<std::uint64_t> reconnects_{0};
 
   std::uint64_t committed_ = 0, batches_ = 0;
   citypipe::Status deferred_;  // a failure inside the idle hook

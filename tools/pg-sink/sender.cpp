@@ -1,0 +1,198 @@
+#include "sender.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "citypipe/event_time.h"
+#include "citypipe/signals.h"
+
+namespace pgsink {
+
+using citypipe::Status;
+using clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::size_t send_chunk = 256 * 1024;
+// Batches handed to a sender and not yet done: one being sent, one ready to
+// go the moment it commits. More would only hold memory.
+constexpr std::size_t max_handed = 2;
+
+}  // namespace
+
+void Batch::clear() {
+  data.clear();
+  rows.clear();
+  sources.clear();
+  raws.clear();
+  refused.clear();
+  committed = done = 0;
+  error = failure::none;
+  message.clear();
+}
+
+Sender::Sender(citypipe::Tool& tool, const std::string& conninfo, citypipe::time_ms retry_for_ms,
+               const CopyPlan& plan, std::string tag)
+    : tool_(tool), conn_(conninfo), retry_for_ms_(retry_for_ms), plan_(plan), tag_(std::move(tag)) {}
+
+Sender::~Sender() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    quit_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void Sender::start() {
+  if (!thread_.joinable()) thread_ = citypipe::start_thread_without_signals([this] { send_loop(); });
+}
+
+void Sender::push(std::unique_ptr<Batch> b) {
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    wake_.wait(lock, [this] { return queue_.size() < max_handed || stopped(); });
+    queue_.push_back(std::move(b));
+  }
+  wake_.notify_all();
+}
+
+void Sender::take_finished(std::vector<std::unique_ptr<Batch>>& out, bool all) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (all) wake_.wait(lock, [this] { return queue_.empty() || (stopped() && !sending_); });
+  for (auto& b : finished_) out.push_back(std::move(b));
+  finished_.clear();
+}
+
+void Sender::halt() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    halted_ = true;
+  }
+  wake_.notify_all();
+}
+
+bool Sender::idle() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return queue_.empty();
+}
+
+std::uint64_t Sender::queued_rows() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::uint64_t n = 0;
+  for (const auto& b : queue_) n += b->rows.size();
+  return n;
+}
+
+// The thread: commits the queued batches in order, until told to quit or to
+// halt, or a batch fails (which ends the run).
+void Sender::send_loop() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [this] { return quit_ || (!queue_.empty() && !stopped()); });
+    if (quit_) return;
+    Batch& b = *queue_.front();
+    sending_ = true;
+    lock.unlock();
+    send_batch(b);
+    lock.lock();
+    sending_ = false;
+    if (b.error != failure::none) broken_ = true;
+    finished_.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+    wake_.notify_all();
+  }
+}
+
+void Sender::send_batch(Batch& b) {
+  std::vector<std::pair<std::size_t, std::size_t>> todo{{0, b.rows.size()}};
+  while (!todo.empty()) {
+    auto [lo, hi] = todo.back();
+    todo.pop_back();
+    Result r = send_range(b, lo, hi);
+    while (r.kind == failure::connection) {
+      if (Status s = reconnect(r); !s.is_ok()) {
+        b.error = failure::connection;
+        b.message = s.message();
+        return;
+      }
+      r = send_range(b, lo, hi);
+    }
+    if (r.kind == failure::none) {
+      b.committed += hi - lo;
+      b.done += hi - lo;
+      failing_since_.reset();
+    } else if (r.kind == failure::data) {
+      if (hi - lo == 1) {
+        b.refused.emplace_back(lo, r.message);
+        b.done += 1;
+      } else {
+        // Halve until the refused rows stand alone; the rest commits.
+        const std::size_t mid = lo + (hi - lo) / 2;
+        todo.emplace_back(mid, hi);
+        todo.emplace_back(lo, mid);
+      }
+    } else {
+      b.error = failure::fatal;
+      b.message = r.message;
+      return;
+    }
+  }
+}
+
+Result Sender::send_range(const Batch& b, std::size_t lo, std::size_t hi) {
+  const citypipe::pg::CopyEncoder& encoder = *plan_.encoder;
+  if (Result r = conn_.copy_begin(plan_.copy_sql); !r.ok()) {
+    conn_.rollback_if_needed();
+    return r;
+  }
+  const std::size_t start = b.rows[lo];
+  const std::size_t end = hi < b.rows.size() ? b.rows[hi] : b.data.size();
+  bool sent = conn_.copy_put(encoder.header());
+  for (std::size_t at = start; sent && at < end; at += send_chunk)
+    sent = conn_.copy_put(std::string_view(b.data).substr(at, std::min(send_chunk, end - at)));
+  if (!sent || !conn_.copy_put(encoder.trailer())) {
+    conn_.close();
+    return {failure::connection, "connection lost while sending a batch"};
+  }
+  Result r = conn_.copy_end();
+  if (!r.ok()) conn_.rollback_if_needed();
+  return r;
+}
+
+Result Sender::prepare_session() {
+  if (plan_.stage_sql.empty()) return {};
+  return conn_.exec(plan_.stage_sql);
+}
+
+Status Sender::reconnect(const Result& why) {
+  const auto now = clock::now();
+  if (!failing_since_) {
+    failing_since_ = now;
+    backoff_ = std::chrono::milliseconds(100);
+    tool_.warn(fmt::format("{}{}; reconnecting for up to {}", tag_, why.message,
+                           citypipe::format_duration(retry_for_ms_)));
+  }
+  const auto deadline = *failing_since_ + std::chrono::milliseconds(retry_for_ms_);
+  std::string last = why.message;
+  for (;;) {
+    Result r = conn_.connect();
+    if (r.ok()) r = prepare_session();
+    if (r.ok()) {
+      reconnects_.fetch_add(1);
+      tool_.warn(tag_ + "reconnected");
+      return Status::ok();
+    }
+    last = r.message;
+    const auto left = deadline - clock::now();
+    if (left <= clock::duration::zero()) return Status::error(citypipe::exit_unavailable, last);
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (wake_.wait_for(lock, std::min<clock::duration>(backoff_, left), [this] { return halted_ || quit_; }))
+      return Status::error(citypipe::exit_unavailable, last + "; gave up as another connection failed");
+    backoff_ = std::min(backoff_ * 2, std::chrono::milliseconds(2000));
+  }
+}
+
+}  // namespace pgsink
