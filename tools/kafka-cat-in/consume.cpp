@@ -274,6 +274,13 @@ citypipe::Status consume(citypipe::Tool& tool, const Settings& s) {
       // Fetch what arrives at once: latency over batching for a live stream.
       {"fetch.wait.max.ms", "100"},
       {"fetch.error.backoff.ms", "50"},
+      // librdkafka 2.0 stops fetching a partition while the pre-fetch queue is
+      // over a threshold and looks again only when its broker thread wakes,
+      // up to a second later: a 50 MB fetch filled the queue at once and the
+      // output stalled for most of that second. Small fetches keep the queue
+      // under its 64 MiB bound; the count threshold would otherwise come first.
+      {"fetch.max.bytes", "1048576"},
+      {"queued.min.messages", "1000000"},
   };
   if (!c.group) {
     // librdkafka wants a group id even for a plain assign(); nothing is
