@@ -3,13 +3,16 @@
 #  plain:      pg-sink (JSON -> binary COPY)  vs  psql \copy of the rows already in
 #              PostgreSQL's text COPY format;
 #  idempotent: pg-sink --key  vs  psql doing it by hand in one transaction: COPY into
-#              a temporary table, INSERT ... SELECT ... ON CONFLICT DO NOTHING.
+#              a temporary table, INSERT ... SELECT ... ON CONFLICT DO NOTHING;
+#              pg-sink on one connection and on PG_SINK_BENCH_WORKERS (2), each
+#              key on one of them, against the same psql runs.
 # Rows per second, medians of 3 runs; ratio > 1 means pg-sink is faster.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 src=${CITYPIPE_SOURCE:-$(cd "$(dirname "$0")/.." && pwd)}
 bash "$src/scripts/deps.sh" postgresql
 rows=${PG_SINK_BENCH_ROWS:-1000000}
+workers=${PG_SINK_BENCH_WORKERS:-2}
 work=$(mktemp -d "${TMPDIR:-/tmp}/pgbench.XXXXXX")
 chmod 755 "$work"
 eval "$(bash "$src/scripts/pg-tmp.sh" start --owner $$)"
@@ -32,7 +35,7 @@ seconds() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N); 
 median() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
 rate() { echo "$n / $1" | bc -l | xargs printf '%.0f'; }
 
-ours=() theirs=() ours_k=() theirs_k=()
+ours=() theirs=() ours_k=() theirs_k=() ours_kw=()
 cat > "$work/by-hand.sql" <<SQL
 create temp table stage (like bench_k) on commit drop;
 \\copy stage from '$work/in.copy'
@@ -47,8 +50,11 @@ for _ in 1 2 3; do
   theirs_k+=("$(seconds psql -X -q -1 -v ON_ERROR_STOP=1 -f "$work/by-hand.sql")")
   sql "truncate bench_k; checkpoint"
   ours_k+=("$(seconds pg-sink -t bench_k --key sensor_id,ts "$work/in.ndjson")")
+  [ "$(sql "select count(*) from bench_k")" = "$n" ] || echo "40-pg-sink: bench_k has the wrong row count" >&2
+  sql "truncate bench_k; checkpoint"
+  ours_kw+=("$(seconds pg-sink -t bench_k --key sensor_id,ts --workers "$workers" "$work/in.ndjson")")
+  [ "$(sql "select count(*) from bench_k")" = "$n" ] || echo "40-pg-sink: bench_k has the wrong row count (workers)" >&2
 done
-[ "$(sql "select count(*) from bench_k")" = "$n" ] || echo "40-pg-sink: bench_k has the wrong row count" >&2
 
 a=$(median "${ours[@]}") b=$(median "${theirs[@]}")
 echo "pg-sink plain        $n rows: pg-sink $(rate "$a") rows/s, psql \\copy (text COPY) $(rate "$b") rows/s, ratio $(echo "$b / $a" | bc -l | xargs printf '%.2f')"
@@ -56,3 +62,6 @@ table_row "pg-sink plain, rows/s" "$(rate "$a")" "psql \\copy text COPY: $(rate 
 a=$(median "${ours_k[@]}") b=$(median "${theirs_k[@]}")
 echo "pg-sink --key        $n rows: pg-sink $(rate "$a") rows/s, psql temp table + ON CONFLICT $(rate "$b") rows/s, ratio $(echo "$b / $a" | bc -l | xargs printf '%.2f')"
 table_row "pg-sink --key, rows/s" "$(rate "$a")" "psql temp table + ON CONFLICT: $(rate "$b")" "$(echo "$b / $a" | bc -l | xargs printf '%.2f')" ">= 1.0"
+a=$(median "${ours_kw[@]}")
+echo "pg-sink --key --workers $workers $n rows: pg-sink $(rate "$a") rows/s, psql temp table + ON CONFLICT $(rate "$b") rows/s, ratio $(echo "$b / $a" | bc -l | xargs printf '%.2f')"
+table_row "pg-sink --key --workers $workers, rows/s" "$(rate "$a")" "psql temp table + ON CONFLICT: $(rate "$b")" "$(echo "$b / $a" | bc -l | xargs printf '%.2f')" ">= 1.0"
