@@ -23,8 +23,7 @@ std::uint64_t name_prefix(std::string_view name) {
   return v;
 }
 
-const JsonField* JsonRecord::find(const FieldName& key, std::size_t& hint) const {
-  if (hint < fields_.size() && key.names(fields_[hint])) return &fields_[hint];
+const JsonField* JsonRecord::find_from_start(const FieldName& key, std::size_t& hint) const {
   for (std::size_t i = 0; i < fields_.size(); ++i) {
     if (key.names(fields_[i])) {
       hint = i;
@@ -185,19 +184,22 @@ class FlatScanner {
     space();
     if (!take('}')) {
       for (;;) {
+        if (!take('"')) return false;
         JsonField& f = fields.emplace_back();  // on failure the caller clears fields
-        if (!take('"') || !string(f.key)) return false;
+        if (!string(f.key)) return false;
         f.key_prefix = prefix_of(f.key);
         space();
         if (!take(':')) return false;
         space();
         if (!value(f)) return false;
         space();
-        if (take(',')) {
+        if (p_ == end_) return false;
+        const char next = *p_++;
+        if (next == ',') {
           space();
           continue;
         }
-        if (take('}')) break;
+        if (next == '}') break;
         return false;
       }
     }
@@ -221,6 +223,8 @@ class FlatScanner {
     return true;
   }
   void space() {
+    // Compact NDJSON has no space between tokens: one test for the usual case.
+    if (p_ < end_ && static_cast<unsigned char>(*p_) > ' ') return;
     while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\r' || *p_ == '\n')) ++p_;
   }
   bool word(std::string_view w) {
@@ -230,7 +234,7 @@ class FlatScanner {
     return true;
   }
   // After the opening quote. Escapes and control characters are left to simdjson.
-  bool string(std::string_view& out) {
+  [[gnu::always_inline]] bool string(std::string_view& out) {
     const char* from = p_;
     for (;;) {
       skip_plain();
@@ -251,7 +255,7 @@ class FlatScanner {
   }
   // Moves to the first byte in a string that is not plain, eight at a time
   // where the bytes past the line may be read.
-  void skip_plain() {
+  [[gnu::always_inline]] void skip_plain() {
 #if defined(__AVX2__)
     // Most strings and keys fit one 32-byte look.
     while (p_ < end_ && p_ + 24 < wide_end_) {

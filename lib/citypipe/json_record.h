@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,16 +35,26 @@ struct JsonField {
 class FieldName {
  public:
   FieldName() = default;
-  explicit FieldName(std::string name) : name_(std::move(name)), prefix_(name_prefix(name_)) {}
+  explicit FieldName(std::string name)
+      : name_(std::move(name)), prefix_(name_prefix(name_)), suffix_(name_.size() > 8 ? last8(name_) : 0) {}
   const std::string& str() const { return name_; }
   bool names(const JsonField& f) const {
-    return f.key_prefix == prefix_ && f.key.size() == name_.size() &&
-           (name_.size() <= 8 || std::string_view(name_).substr(8) == f.key.substr(8));
+    if (f.key_prefix != prefix_ || f.key.size() != name_.size()) return false;
+    if (name_.size() <= 8) return true;
+    // The first and last eight bytes cover a name of up to 16.
+    return last8(f.key) == suffix_ &&
+           (name_.size() <= 16 || std::string_view(name_).substr(8) == f.key.substr(8));
   }
 
  private:
+  static std::uint64_t last8(std::string_view s) {
+    std::uint64_t v;
+    std::memcpy(&v, s.data() + s.size() - 8, 8);
+    return v;
+  }
   std::string name_;
   std::uint64_t prefix_ = 0;
+  std::uint64_t suffix_ = 0;  // the last eight bytes of a longer name
 };
 
 class JsonRecord {
@@ -56,7 +67,10 @@ class JsonRecord {
   const JsonField* find(std::string_view key) const;
   // The same, faster; hint is where to look first (and is set to where it was
   // found): records of one stream mostly share their layout.
-  const JsonField* find(const FieldName& key, std::size_t& hint) const;
+  const JsonField* find(const FieldName& key, std::size_t& hint) const {
+    if (hint < fields_.size() && key.names(fields_[hint])) return &fields_[hint];
+    return find_from_start(key, hint);
+  }
 
   // Typed look-ups; nullopt when absent or of another type.
   std::optional<double> number(std::string_view key) const;
@@ -68,6 +82,7 @@ class JsonRecord {
 
  private:
   friend class JsonParser;
+  const JsonField* find_from_start(const FieldName& key, std::size_t& hint) const;
   std::vector<JsonField> fields_;
   std::string_view raw_;
 };
