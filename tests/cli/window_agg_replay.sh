@@ -28,6 +28,17 @@ cmp "$T/one" "$T/split" || fail "two files gave other windows"
 cmp "$T/late1" "$T/late3" || fail "two files gave other late records"
 pass "split across two files: identical output"
 
+# Tumbling windows only: a file replay emits once per chunk of lines, standard
+# input once per record. Several chunks, late records among them.
+sensor-gen --fast --count 30000 --sensors 40 --seed 4 --late-rate 0.05 --max-late 30s > "$T/big.ndjson"
+targs=(--lateness 5s -w tumble:10s -w tumble:1m --key zone,sensor_id --agg count,avg,first,last)
+window-agg "${targs[@]}" --late "$T/tlate1" "$T/big.ndjson" > "$T/tfile"
+window-agg "${targs[@]}" --late "$T/tlate2" < "$T/big.ndjson" > "$T/tpipe"
+[ "$(count_lines "$T/tlate1")" -gt 0 ] || fail "expected late records with 5 s of lateness"
+cmp "$T/tfile" "$T/tpipe" || fail "tumbling windows: a file replay and standard input gave other windows"
+cmp "$T/tlate1" "$T/tlate2" || fail "tumbling windows: a file replay and standard input gave other late records"
+pass "tumbling windows, file against standard input: $(count_lines "$T/tfile") identical windows"
+
 # Live: the last window closes through --idle-timeout while the input stays open.
 live() {  # live OUT ARGS... : starts window-agg on a FIFO held open by fd 3
   mkfifo "$T/fifo"

@@ -63,6 +63,7 @@ class WindowAgg {
   std::uint32_t key_id(std::string_view lookup, const JsonRecord* rec, std::string_view line);
   void add(std::uint32_t key, time_ms t, std::span<const double> values,
            std::span<const std::uint8_t> trues, std::string_view raw);
+  void emit();  // writes the windows the watermark closed
   bool add_one(const JsonRecord& rec, RecordInput& in);
   void add_replay(RecordInput& in);
   void parse_chunk(Chunk& c, JsonParser& parser, Slots& slots) const;
@@ -85,6 +86,7 @@ class WindowAgg {
   time_ms lateness_ = 0;
   std::optional<time_ms> idle_;
   std::unique_ptr<WindowEngine> engine_;
+  bool emit_per_chunk_ = false;  // replay: emit after each chunk, not each record
   std::FILE* late_ = nullptr;
   Slots slots_;  // of this thread
   std::vector<double> values_;
