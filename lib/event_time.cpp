@@ -43,6 +43,64 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, unsigned& out) {
   return true;
 }
 
+// The time of day of "YYYY-MM-DDTHH:MM:SS.mmmZ", the form most streams
+// write, read in one pass; false for any other form (ranges unchecked).
+bool utc_millis_form(std::string_view s, unsigned& hour, unsigned& minute, unsigned& second,
+                     std::int64_t& millis) {
+  if (s.size() != 24 || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[23] != 'Z')
+    return false;
+  unsigned d[9];
+  unsigned bad = 0;
+  static constexpr int at[9] = {11, 12, 14, 15, 17, 18, 20, 21, 22};
+  for (int i = 0; i < 9; ++i) {
+    d[i] = static_cast<unsigned>(static_cast<unsigned char>(s[at[i]])) - '0';
+    bad |= d[i] > 9 ? 1U : 0U;  // below '0' wraps around to a large number
+  }
+  if (bad) return false;
+  hour = d[0] * 10 + d[1];
+  minute = d[2] * 10 + d[3];
+  second = d[4] * 10 + d[5];
+  millis = d[6] * 100 + d[7] * 10 + d[8];
+  return true;
+}
+
+// The time of day and offset from position 10 of any RFC 3339 form: 'T', 't'
+// or ' ', fractions of any length (past milliseconds truncated), 'Z' or
+// +HH:MM (ranges of the time of day unchecked).
+bool any_time_of_day(std::string_view s, unsigned& hour, unsigned& minute, unsigned& second,
+                     std::int64_t& millis, std::int64_t& offset_min) {
+  if ((s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s, 11, 2, hour) || s[13] != ':' ||
+      !digits(s, 14, 2, minute) || s[16] != ':' || !digits(s, 17, 2, second))
+    return false;
+  std::size_t pos = 19;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    std::size_t n = 0;
+    std::int64_t scale = 100;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      millis += (s[pos] - '0') * scale;
+      scale /= 10;
+      ++pos;
+      ++n;
+    }
+    if (n == 0) return false;
+  }
+  if (pos >= s.size()) return false;
+  if (s[pos] == 'Z' || s[pos] == 'z') {
+    ++pos;
+  } else if (s[pos] == '+' || s[pos] == '-') {
+    unsigned oh, om;
+    if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+        !digits(s, pos + 4, 2, om) || oh > 23 || om > 59)
+      return false;
+    offset_min = (s[pos] == '-' ? -1 : 1) * static_cast<std::int64_t>(oh * 60 + om);
+    pos += 6;
+  } else {
+    return false;
+  }
+  return pos == s.size();
+}
+
 unsigned days_in_month(std::int64_t y, unsigned m) {
   static constexpr unsigned table[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -71,39 +129,11 @@ std::optional<time_ms> parse_rfc3339(std::string_view s) {
     have_date = true;
   }
   unsigned hour, minute, second;
-  if ((s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s, 11, 2, hour) || s[13] != ':' ||
-      !digits(s, 14, 2, minute) || s[16] != ':' || !digits(s, 17, 2, second) || hour > 23 ||
-      minute > 59 || second > 60)
+  std::int64_t millis = 0, offset_min = 0;
+  if (!utc_millis_form(s, hour, minute, second, millis) &&
+      !any_time_of_day(s, hour, minute, second, millis, offset_min))
     return std::nullopt;
-  std::size_t pos = 19;
-  std::int64_t millis = 0;
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    std::size_t n = 0;
-    std::int64_t scale = 100;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      millis += (s[pos] - '0') * scale;  // digits past milliseconds are truncated
-      scale /= 10;
-      ++pos;
-      ++n;
-    }
-    if (n == 0) return std::nullopt;
-  }
-  if (pos >= s.size()) return std::nullopt;
-  std::int64_t offset_min = 0;
-  if (s[pos] == 'Z' || s[pos] == 'z') {
-    ++pos;
-  } else if (s[pos] == '+' || s[pos] == '-') {
-    unsigned oh, om;
-    if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
-        !digits(s, pos + 4, 2, om) || oh > 23 || om > 59)
-      return std::nullopt;
-    offset_min = (s[pos] == '-' ? -1 : 1) * static_cast<std::int64_t>(oh * 60 + om);
-    pos += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (pos != s.size()) return std::nullopt;
+  if (hour > 23 || minute > 59 || second > 60) return std::nullopt;
   const std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_min * 60;
   return secs * 1000 + millis;
 }

@@ -23,6 +23,15 @@ TEST_CASE("malformed times are rejected", "[time]") {
                           "2023-02-29T00:00:00Z", "2026-11-22T24:00:00Z", "2026-11-22T14:46:38.Z",
                           "2026-11-22T14:46:38Zjunk", "2026-11-22T14:46:38+0100", "abcd-11-22T14:46:38Z"})
     CHECK_FALSE(parse_rfc3339(bad).has_value());
+  // The common form with milliseconds is read on a shorter path; the same rules hold there.
+  for (const char* bad : {"2026-11-22T24:00:00.000Z", "2026-11-22T14:60:38.000Z", "2026-11-22T14:46:61.000Z",
+                          "2026-11-22T14:46:38.0a0Z", "2026-11-22T14:46:38.00/Z", "2026-11-22T1:46:38.0000Z",
+                          "2026-11-22T14:46:38,000Z", "2026-11-32T14:46:38.000Z", "2026-11-22T14:4 :38.000Z"})
+    CHECK_FALSE(parse_rfc3339(bad).has_value());
+  CHECK(parse_rfc3339("2026-11-22T14:46:38.123Z") == 1795358798123);
+  CHECK(parse_rfc3339("2026-11-22T23:59:60.999Z") == 1795391999000 + 1999);
+  CHECK(parse_rfc3339("2026-11-22t14:46:38.123Z") == 1795358798123);
+  CHECK(parse_rfc3339("2026-11-22T14:46:38.123z") == 1795358798123);
 }
 
 TEST_CASE("output is RFC 3339 UTC with milliseconds and round-trips", "[time]") {
