@@ -57,12 +57,21 @@ std::optional<bool> JsonRecord::boolean(std::string_view key) const {
   return f->boolean;
 }
 
-std::optional<time_ms> JsonRecord::time(std::string_view key) const {
-  const JsonField* f = find(key);
+namespace {
+
+std::optional<time_ms> time_of(const JsonField* f) {
   if (f == nullptr) return std::nullopt;
   if (f->type == json_type::string) return parse_rfc3339(f->text);
   if (f->type == json_type::number) return time_from_number(f->number);
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<time_ms> JsonRecord::time(std::string_view key) const { return time_of(find(key)); }
+
+std::optional<time_ms> JsonRecord::time(const FieldName& key, std::size_t& hint) const {
+  return time_of(find(key, hint));
 }
 
 struct JsonParser::impl {

@@ -79,6 +79,7 @@ class JsonRecord {
 
   // The event time of field key: an RFC 3339 string or epoch seconds/ms.
   std::optional<time_ms> time(std::string_view key) const;
+  std::optional<time_ms> time(const FieldName& key, std::size_t& hint) const;
 
  private:
   friend class JsonParser;

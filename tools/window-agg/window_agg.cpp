@@ -146,6 +146,7 @@ bool WindowAgg::first_record(const JsonRecord& rec) {
   for (const auto& f : fields_) field_names_.emplace_back(f);
   for (const auto& t : trues_) true_names_.emplace_back(t);
   for (const auto& k : keys_) key_names_.emplace_back(k);
+  time_name_ = FieldName(o_.time_field);
   WindowConfig config;
   config.windows = specs_;
   config.offset = offset_;
@@ -231,7 +232,7 @@ std::optional<std::string> WindowAgg::extract(const JsonRecord& rec, Slots& slot
   if (o_.processing_time) {
     row.time = wall_clock_ms();
   } else {
-    auto parsed = rec.time(o_.time_field);
+    auto parsed = rec.time(time_name_, slots.time);
     if (!parsed) return time_reason();
     row.time = *parsed;
   }

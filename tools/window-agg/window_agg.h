@@ -48,6 +48,7 @@ class WindowAgg {
   // Where each field was in the last record, to look there first.
   struct Slots {
     std::vector<std::size_t> fields, trues, keys;
+    std::size_t time = 0;
   };
   struct Row {
     time_ms time;
@@ -81,6 +82,7 @@ class WindowAgg {
   std::vector<std::string> fields_;
   std::vector<std::string> trues_;
   std::vector<FieldName> field_names_, true_names_, key_names_;  // the same, for look-ups
+  FieldName time_name_;
   std::vector<std::string> columns_;  // "temperature_avg", ... field-major
   time_ms offset_ = 0;
   time_ms lateness_ = 0;
