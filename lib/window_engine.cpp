@@ -124,12 +124,16 @@ bool WindowEngine::add(std::uint32_t key, time_ms t, std::span<const double> val
 bool WindowEngine::add_paned(DefState& d, std::uint32_t key, time_ms t,
                              std::span<const double> values, std::span<const std::uint8_t> trues) {
   const time_ms size = d.spec.size, step = d.spec.step;
-  const time_ms last_start = align(t, step);  // the latest window holding t
-  if (has_time_ && last_start + size <= watermark_) return true;
-  const time_ms pane_start = align(t, d.pane);
   KeyState& ks = d.keys[key];
   Slot* slot = ks.cached;
-  if (slot == nullptr || ks.cached_start != pane_start) {
+  // A key's records mostly fall in the pane of its last one: no divisions then.
+  // Every time in a pane has the same latest window, since panes divide steps.
+  if (slot != nullptr && t >= ks.cached_start && t < slot->end) {
+    if (has_time_ && ks.cached_last_end <= watermark_) return true;
+  } else {
+    const time_ms last_start = align(t, step);  // the latest window holding t
+    if (has_time_ && last_start + size <= watermark_) return true;
+    const time_ms pane_start = align(t, d.pane);
     auto it = ks.slots.find(pane_start);
     if (it == ks.slots.end()) {
       // A window is due once for each key with data in it: register the open
@@ -147,6 +151,7 @@ bool WindowEngine::add_paned(DefState& d, std::uint32_t key, time_ms t,
     slot = &it->second;
     ks.cached = slot;
     ks.cached_start = pane_start;
+    ks.cached_last_end = last_start + size;
   }
   slot->acc.add(t, values, trues, config_.needs);
   if (config_.emit_empty) {

@@ -100,7 +100,8 @@ class WindowEngine {
   };
   struct KeyState {
     std::map<time_ms, Slot> slots;  // panes or sessions by start
-    time_ms cached_start = 0;
+    time_ms cached_start = 0;     // the pane of the key's last record
+    time_ms cached_last_end = 0;  // and the end of the latest window holding it
     Slot* cached = nullptr;
   };
   struct DefState {
