@@ -198,13 +198,25 @@ TEST_CASE("the flat fast path agrees with simdjson on every line", "[ndjson]") {
       "{\"a\":123456789012345678e-5}", "{\"a\":1e22}", "{\"a\":1e23}", "{\"a\":4.9e-324}",
       "{\"a\":1,}", "{,\"a\":1}", "{\"a\" 1}", "{\"a\":1 \"b\":2}", "{\"a\":\"x\",\"a\":\"y\"}",
       "{\"\":\"\"}", "{\"a\":\"\xc3\"}", "{\"a\":\"\xed\xa0\x80\"}", "{\"a\":1}\xc3\xa9",
+      "{\"a\":1234567.1234567}", "{\"a\":12345678}", "{\"a\":0.12345678}", "{\"a\":10.4,\"b\":7}",
+      "{\"a\":1234567890123456789.5}", "{\"a\":9999999999999999999.9}", "{\"a\":-1.0000001e3}",
+      "{\"a\":123456789.1}", "{\"a\":1.1234567890123456789}", "{\"a\":7", "{\"a\":7.",
   };
   JsonParser fast(true), slow(false);
+  // Each line alone, and again with digits in the readable bytes after it,
+  // which a number at the end of the line must not take in.
+  std::vector<std::pair<std::string, std::size_t>> cases;
   for (const auto& line : lines) {
+    cases.emplace_back(line, line.size());
+    cases.emplace_back(line + "0123456789012345678901234567890123456789012345678901234567890123456789", line.size());
+    cases.emplace_back(line + "12}" + std::string(70, ' '), line.size());
+  }
+  for (const auto& [buffer, size] : cases) {
+    const std::string_view line(buffer.data(), size);
     INFO(line);
     JsonRecord a, b;
     std::string ea, eb;
-    const bool ok_fast = fast.parse(line, a, ea);
+    const bool ok_fast = fast.parse(line, buffer.size(), a, ea);
     const bool ok_slow = slow.parse(line, b, eb);
     REQUIRE(ok_fast == ok_slow);
     if (ok_fast) {
