@@ -185,7 +185,93 @@ class FlatScanner {
   FlatScanner(std::string_view line, std::size_t readable)
       : p_(line.data()),
         end_(line.data() + line.size()),
-        wide_end_(readable >= 8 ? line.data() + readable - 7 : line.data()) {}
+        wide_end_(readable >= 8 ? line.data() + readable - 7 : line.data()),
+        readable_end_(line.data() + readable) {}
+
+#if defined(__AVX2__)
+  // The compact form most producers write, {"k":v,...} with no white space
+  // and no escapes, with every string found through one bitmap of the line's
+  // quotes instead of a scan per string. False, having read nothing, for a
+  // line not in that form (or too long for the bitmap): object() reads it.
+  bool compact_object(std::vector<JsonField>& fields) {
+    constexpr std::size_t max_blocks = 16;  // lines up to 512 bytes
+    const auto n = static_cast<std::size_t>(end_ - p_);
+    const std::size_t blocks = (n + 31) / 32;
+    if (n < 2 || blocks > max_blocks || readable_end_ - p_ <= static_cast<std::ptrdiff_t>(32 * blocks)) return false;
+    const char* const base = p_;
+    if (base[0] != '{' || end_[-1] != '}') return false;
+    std::uint32_t quotes[max_blocks];
+    std::uint32_t special = 0, high = 0;
+    for (std::size_t b = 0; b < blocks; ++b) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + 32 * b));
+      const std::uint32_t valid = b + 1 < blocks || n % 32 == 0 ? ~0U : (1U << (n % 32)) - 1;
+      quotes[b] = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')))) & valid;
+      // Escapes, and control characters (tab, CR and LF among them). A space
+      // may be in a string; anywhere else the walk below refuses it.
+      const __m256i low = _mm256_cmpeq_epi8(_mm256_max_epu8(v, _mm256_set1_epi8(0x1f)), _mm256_set1_epi8(0x1f));
+      special |= static_cast<std::uint32_t>(
+                     _mm256_movemask_epi8(_mm256_or_si256(low, _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\'))))) &
+                 valid;
+      high |= static_cast<std::uint32_t>(_mm256_movemask_epi8(v)) & valid;
+    }
+    if (special != 0) return false;
+    std::size_t block = 0;
+    std::uint32_t bits = quotes[0];
+    // The offset of the next quote of the line, or n when there is none.
+    auto next_quote = [&]() -> std::size_t {
+      while (bits == 0) {
+        if (++block == blocks) return n;
+        bits = quotes[block];
+      }
+      const auto at = 32 * block + static_cast<std::size_t>(std::countr_zero(bits));
+      bits &= bits - 1;
+      return at;
+    };
+    // A string starting at p: its text up to the closing quote, p after it.
+    auto string_at = [&](const char*& p, std::string_view& out) {
+      const auto open = static_cast<std::size_t>(p - base);
+      if (next_quote() != open) return false;
+      const std::size_t close = next_quote();
+      if (close == n) return false;
+      out = std::string_view(p + 1, close - open - 1);
+      p = base + close + 1;
+      return true;
+    };
+    const std::size_t first_field = fields.size();
+    const char* p = base + 1;
+    if (*p != '}') {
+      for (;;) {
+        JsonField& f = fields.emplace_back();
+        if (*p != '"' || !string_at(p, f.key) || *p != ':') return undo(fields, first_field);
+        f.key_prefix = prefix_of(f.key);
+        ++p;
+        if (*p == '"') {
+          f.type = json_type::string;
+          if (!string_at(p, f.text)) return undo(fields, first_field);
+        } else {
+          p_ = p;
+          const bool ok = value(f);
+          p = p_;
+          p_ = base;
+          if (!ok) return undo(fields, first_field);
+        }
+        if (*p == ',') {
+          ++p;
+          continue;
+        }
+        if (*p != '}') return undo(fields, first_field);
+        break;
+      }
+    }
+    // Every quote was a string's, and the closing brace ends the line.
+    if (p + 1 != end_ || next_quote() != n) return undo(fields, first_field);
+    high_ = high != 0;
+    p_ = end_;
+    return true;
+  }
+#else
+  bool compact_object(std::vector<JsonField>&) { return false; }
+#endif
 
   bool object(std::vector<JsonField>& fields) {
     space();
@@ -297,7 +383,7 @@ class FlatScanner {
     }
     while (p_ < end_ && string_class[static_cast<unsigned char>(*p_)] == plain) ++p_;
   }
-  bool value(JsonField& f) {
+  [[gnu::always_inline]] bool value(JsonField& f) {
     if (p_ == end_) return false;
     switch (*p_) {
       case '"':
@@ -368,9 +454,15 @@ class FlatScanner {
     return true;
   }
 
+  bool undo(std::vector<JsonField>& fields, std::size_t size) {
+    fields.resize(size);
+    return false;
+  }
+
   const char* p_;
   const char* end_;
   const char* wide_end_;  // eight bytes may be read from before here
+  const char* readable_end_;
   bool high_ = false;  // bytes over 0x7f inside strings: UTF-8 to check
 };
 
@@ -378,7 +470,7 @@ class FlatScanner {
 
 bool parse_flat(std::string_view line, std::size_t readable, std::vector<JsonField>& fields) {
   FlatScanner scan(line, std::max(readable, line.size()));
-  if (!scan.object(fields)) return false;
+  if (!scan.compact_object(fields) && !scan.object(fields)) return false;
   return !scan.high_bytes() || simdjson::validate_utf8(line.data(), line.size());
 }
 
