@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib/testlib.sh"
 source "$(dirname "$0")/lib/kafka.sh"
 
-start_kafka_mock --brokers 3 --partitions 4 --topic a --topic b --topic c --topic keyed --topic bad
+start_kafka_mock --brokers 3 --partitions 4 --topic a --topic b --topic c --topic keyed --topic bad --topic spread
 sensor-gen --fast --count 500 --seed 6 > "$T/in.ndjson"
 sort "$T/in.ndjson" > "$T/in.sorted"
 
@@ -27,6 +27,17 @@ kafka-cat-in -t c -p 2 < "$T/in.ndjson"
 kafka-cat-in -C -t c -e > "$T/c.out"
 cmp -s "$T/c.out" "$T/in.ndjson" || fail "kafka-cat-in both ways: records differ or are out of order"
 pass "kafka-cat-in -> kafka-cat-in byte-identical, in order"
+
+# Without keys, each batch of up to 1024 records goes to one partition, the
+# partitions in turn: 5000 records in 5 batches reach all 4 partitions.
+sensor-gen --fast --count 5000 --seed 8 > "$T/spread.ndjson"
+assert_status 0 "produce 5000 records without keys" -- kafka-cat-in -t spread --stats "$T/spread.ndjson" 2> "$T/spread.err"
+assert_contains "$T/spread.err" "in=5000 out=5000" "5000 positive delivery reports"
+kcat -C -b "$KAFKA_BROKERS" -t spread -e -q -f '%p %s\n' > "$T/spread.out"
+assert_eq "$(count_lines "$T/spread.out")" 5000 "kcat reads the 5000 records"
+assert_eq "$(cut -d' ' -f1 "$T/spread.out" | sort -u | wc -l)" 4 "records without keys reach every partition"
+cut -d' ' -f2- "$T/spread.out" | sort | cmp -s - <(sort "$T/spread.ndjson") || fail "records without keys differ"
+pass "records without keys: byte-identical, spread over the partitions"
 
 # -c N stops after N records; -o N, -o -N, -o end.
 assert_eq "$(kafka-cat-in -C -t c -c 7 | wc -l)" 7 "-c 7"

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -80,7 +82,7 @@ bool key_text(const citypipe::JsonField& f, std::string& out) {
 // Good lines wait here, copied, until the reader is about to wait for input
 // (so a trickle goes out at once) or the batch is full, then go to librdkafka
 // in one rd_kafka_produce_batch call: one lock and one clock read per batch
-// instead of several per message.
+// instead of several per message; without keys, all to one partition.
 class Batch {
  public:
   static constexpr std::size_t max_messages = 1024;
@@ -165,14 +167,61 @@ class Batch {
   std::vector<rd_kafka_message_t> msgs_;
 };
 
+// Where a batch of records without keys goes: one partition per batch, the
+// topic's partitions in turn (from a random one). librdkafka's partitioner
+// would run per message (two clock reads, partition look-ups and locks) and
+// its sticky choice keeps a flood on one partition, one broker, for
+// 2 x linger.ms; a whole batch to one partition makes one produce request of
+// it and keeps every broker busy. The partitions come from the topic's
+// metadata, asked again every minute (a second after a failure); while
+// unknown, librdkafka's partitioner chooses.
+class Spread {
+ public:
+  Spread(rd_kafka_t* rk, rd_kafka_topic_t* topic) : rk_(rk), topic_(topic), next_(std::random_device{}()) {}
+
+  std::int32_t next() {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= refresh_at_) refresh(now);
+    if (partitions_.empty()) return RD_KAFKA_PARTITION_UA;
+    return partitions_[next_++ % partitions_.size()];
+  }
+
+ private:
+  void refresh(std::chrono::steady_clock::time_point now) {
+    const rd_kafka_metadata_t* md = nullptr;
+    std::vector<std::int32_t> led;
+    if (rd_kafka_metadata(rk_, 0, topic_, &md, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      for (int t = 0; t < md->topic_cnt; ++t) {
+        const rd_kafka_metadata_topic_t& mt = md->topics[t];
+        if (mt.err) continue;
+        for (int i = 0; i < mt.partition_cnt; ++i)
+          if (mt.partitions[i].leader >= 0) led.push_back(mt.partitions[i].id);
+      }
+    }
+    if (md) rd_kafka_metadata_destroy(md);
+    // Only partitions with a leader: the others would hold their records
+    // until one is elected.
+    if (!led.empty()) partitions_ = std::move(led);
+    refresh_at_ = now + (partitions_.empty() ? std::chrono::seconds(1) : std::chrono::seconds(60));
+  }
+
+  rd_kafka_t* rk_;
+  rd_kafka_topic_t* topic_;
+  std::vector<std::int32_t> partitions_;
+  std::size_t next_;
+  std::chrono::steady_clock::time_point refresh_at_{};
+};
+
 // A thread of its own hands the reader's batches to librdkafka and serves the
 // delivery reports (librdkafka's copy and enqueue, and the frees, are as much
 // work as reading and validating), so the two halves run side by side. Only
 // this thread polls until finish(), so the callbacks never race.
 class Sender {
  public:
-  Sender(rd_kafka_t* rk, rd_kafka_topic_t* topic, std::int32_t partition, Delivery& d)
+  // spread: records have no keys and no -p, see Spread.
+  Sender(rd_kafka_t* rk, rd_kafka_topic_t* topic, std::int32_t partition, bool spread, Delivery& d)
       : rk_(rk), topic_(topic), partition_(partition), d_(d) {
+    if (spread) spread_.emplace(rk, topic);
     thread_ = citypipe::start_thread_without_signals([this] { run(); });
   }
   Sender(const Sender&) = delete;
@@ -227,7 +276,7 @@ class Sender {
       space_.notify_one();
       lock.unlock();
       if (d_.fatal) batch.drop(d_);
-      else batch.send(rk_, topic_, partition_, d_);
+      else batch.send(rk_, topic_, spread_ ? spread_->next() : partition_, d_);
       rd_kafka_poll(rk_, 0);
       lock.lock();
       spare_.push_back(std::move(batch));
@@ -237,6 +286,7 @@ class Sender {
   rd_kafka_t* rk_;
   rd_kafka_topic_t* topic_;
   std::int32_t partition_;
+  std::optional<Spread> spread_;
   Delivery& d_;
   std::mutex mu_;
   std::condition_variable work_, space_;
@@ -274,7 +324,7 @@ citypipe::Status produce(citypipe::Tool& tool, const Settings& s) {
 
   citypipe::RecordInput in(tool);
   Batch batch;
-  Sender sender(rk, topic, s.partition, d);
+  Sender sender(rk, topic, s.partition, s.partition == RD_KAFKA_PARTITION_UA && s.key_field.empty(), d);
   // Before the reader waits for input, pass on what it has read, so a live
   // trickle is sent as it comes.
   in.on_idle([&] {
