@@ -16,8 +16,11 @@ start_mock() {
   # 256 partitions keep every partition well under the mock's ~5 MiB log.
   kafka-mock --no-stdin --brokers 3 --partitions 256 --topic ours --topic theirs > "$W/mock.out" 2> /dev/null &
   mock_pid=$!
-  for _ in $(seq 50); do [ -s "$W/mock.out" ] && break; sleep 0.1; done
+  # Up to 30 s on a busy machine; without its first line BR would be empty and
+  # every producer would wait out message.timeout.ms with no broker at all.
+  for _ in $(seq 300); do [ -s "$W/mock.out" ] && break; sleep 0.1; done
   BR=$(head -n 1 "$W/mock.out")
+  [ -n "$BR" ] || { echo "kafka-mock printed no bootstrap list" >&2; exit 1; }
 }
 secs() { local s=$(date +%s.%N); "$@" > /dev/null; awk -v a="$s" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
