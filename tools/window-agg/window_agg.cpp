@@ -406,7 +406,9 @@ bool WindowAgg::add_chunk(const Chunk& c) {
 }
 
 void WindowAgg::add_replay(RecordInput& in) {
-  const std::size_t threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
+  // This thread reads and feeds the windows; the others parse. One parser
+  // per remaining core: a parser more than that slows this thread down.
+  const std::size_t threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 2, 9) - 1;
   std::vector<JsonParser> parsers(threads);
   std::vector<Slots> slots(threads, make_slots());
   OrderedPool<Chunk> pool(threads, 2 * threads + 2, [&](Chunk& c, std::size_t worker) {
