@@ -7,6 +7,7 @@
 
 #include <simdjson.h>
 
+#include "citypipe/hash.h"
 #include "citypipe/json_write.h"
 
 namespace citypipe {
@@ -20,14 +21,7 @@ Severity forest_severity(double score, double threshold) {
 
 namespace {
 
-std::uint64_t key_seed(std::uint64_t seed, std::string_view key) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
-  for (char c : key) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;
-  }
-  return seed ^ h;
-}
+std::uint64_t key_seed(std::uint64_t seed, std::string_view key) { return seed ^ fnv1a(key); }
 
 KeyedForest train_one(const ForestSettings& s, std::uint64_t seed, const double* rows,
                       std::size_t n, std::size_t nf) {

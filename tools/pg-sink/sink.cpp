@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "citypipe/hash.h"
 #include "citypipe/signals.h"
 
 namespace pgsink {
@@ -211,13 +212,8 @@ Status Sink::add(const citypipe::JsonRecord& record, std::uint32_t file, std::ui
 // that one key value goes to one sender however the JSON wrote it (a time
 // with another offset, 21.0 for 21).
 std::size_t Sink::route(std::string_view row) const {
-  std::uint64_t h = 14695981039346656037ULL;  // FNV-1a
-  auto mix = [&h](std::string_view v) {
-    for (const char c : v) {
-      h ^= static_cast<unsigned char>(c);
-      h *= 1099511628211ULL;
-    }
-  };
+  std::uint64_t h = citypipe::fnv1a_basis;
+  auto mix = [&h](std::string_view v) { h = citypipe::fnv1a(v, h); };
   if (plan_.encoder->binary()) {
     std::size_t at = 2;  // the field count
     for (std::size_t c = 0; c < columns_.size() && at + 4 <= row.size(); ++c) {
