@@ -179,6 +179,24 @@ constexpr auto string_class = [] {
   return t;
 }();
 
+#if defined(__AVX2__)
+// What 32 bytes hold, one bit per byte: quotes; backslashes and control
+// characters (below 0x20), which the fast paths leave to others; bytes over
+// 0x7f, which make UTF-8 to check.
+struct ByteClasses {
+  std::uint32_t quote, escape_or_control, high;
+};
+
+ByteClasses classify(const char* p) {
+  const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  const __m256i control = _mm256_cmpeq_epi8(_mm256_max_epu8(v, _mm256_set1_epi8(0x1f)), _mm256_set1_epi8(0x1f));
+  const __m256i escape = _mm256_or_si256(control, _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\')));
+  return {static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')))),
+          static_cast<std::uint32_t>(_mm256_movemask_epi8(escape)),
+          static_cast<std::uint32_t>(_mm256_movemask_epi8(v))};
+}
+#endif
+
 class FlatScanner {
  public:
   // readable: bytes readable from line.data(), at least line.size().
@@ -203,16 +221,13 @@ class FlatScanner {
     std::uint32_t quotes[max_blocks];
     std::uint32_t special = 0, high = 0;
     for (std::size_t b = 0; b < blocks; ++b) {
-      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + 32 * b));
+      const ByteClasses c = classify(base + 32 * b);
       const std::uint32_t valid = b + 1 < blocks || n % 32 == 0 ? ~0U : (1U << (n % 32)) - 1;
-      quotes[b] = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')))) & valid;
-      // Escapes, and control characters (tab, CR and LF among them). A space
-      // may be in a string; anywhere else the walk below refuses it.
-      const __m256i low = _mm256_cmpeq_epi8(_mm256_max_epu8(v, _mm256_set1_epi8(0x1f)), _mm256_set1_epi8(0x1f));
-      special |= static_cast<std::uint32_t>(
-                     _mm256_movemask_epi8(_mm256_or_si256(low, _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\'))))) &
-                 valid;
-      high |= static_cast<std::uint32_t>(_mm256_movemask_epi8(v)) & valid;
+      quotes[b] = c.quote & valid;
+      // Tab, CR and LF are control characters too. A space may be in a
+      // string; anywhere else the walk below refuses it.
+      special |= c.escape_or_control & valid;
+      high |= c.high & valid;
     }
     if (special != 0) return false;
     std::size_t block = 0;
@@ -354,13 +369,8 @@ class FlatScanner {
 #if defined(__AVX2__)
     // Most strings and keys fit one 32-byte look.
     while (p_ < end_ && p_ + 24 < wide_end_) {
-      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p_));
-      const __m256i special =
-          _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')),
-                                          _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\'))),
-                          _mm256_cmpeq_epi8(_mm256_max_epu8(v, _mm256_set1_epi8(0x1f)), _mm256_set1_epi8(0x1f)));
-      // High bytes have their top bit set, which movemask takes as is.
-      const auto m = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_or_si256(special, v)));
+      const ByteClasses c = classify(p_);
+      const std::uint32_t m = c.quote | c.escape_or_control | c.high;
       if (m != 0) {
         p_ += std::countr_zero(m);
         return;
