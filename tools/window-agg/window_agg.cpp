@@ -387,7 +387,7 @@ bool WindowAgg::add_chunk(const Chunk& c) {
   for (std::size_t i = 0; i < c.lines(); ++i) {
     if (!c.good[i]) {
       if (!tool_.bad_input().report(c.file, c.first_line + i, c.reasons[bad++], c.line(i))) {
-        if (emit_per_chunk_) emit();
+        emit();
         return false;
       }
       continue;
@@ -400,7 +400,7 @@ bool WindowAgg::add_chunk(const Chunk& c) {
     if (!emit_per_chunk_) emit();
     ++good;
   }
-  if (emit_per_chunk_) emit();
+  emit();  // closes nothing more when emitted per record
   tool_.update_metrics();
   return tool_.out().ok();
 }
