@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "citypipe/iforest_model.h"
+#include "citypipe/forest/model.h"
 
 namespace {
 

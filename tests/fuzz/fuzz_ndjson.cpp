@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "citypipe/json_record.h"
-#include "citypipe/json_write.h"
-#include "citypipe/line_reader.h"
+#include "citypipe/core/json_record.h"
+#include "citypipe/core/json_write.h"
+#include "citypipe/core/line_reader.h"
 
 namespace {
 

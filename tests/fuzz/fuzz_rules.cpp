@@ -6,9 +6,9 @@
 #include <string>
 #include <string_view>
 
-#include "citypipe/json_record.h"
-#include "citypipe/json_write.h"
-#include "citypipe/rules.h"
+#include "citypipe/core/json_record.h"
+#include "citypipe/core/json_write.h"
+#include "citypipe/forest/rules.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

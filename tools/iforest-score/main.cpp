@@ -14,11 +14,11 @@
 
 #include <fmt/format.h>
 
-#include "citypipe/event_time.h"
-#include "citypipe/iforest_model.h"
-#include "citypipe/rules.h"
-#include "citypipe/signals.h"
-#include "citypipe/tool.h"
+#include "citypipe/core/event_time.h"
+#include "citypipe/forest/model.h"
+#include "citypipe/forest/rules.h"
+#include "citypipe/core/signals.h"
+#include "citypipe/core/tool.h"
 #include "scoring.h"
 
 using namespace citypipe;

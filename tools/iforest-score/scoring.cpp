@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "citypipe/json_write.h"
+#include "citypipe/core/json_write.h"
 
 using namespace citypipe;
 

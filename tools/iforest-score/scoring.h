@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "citypipe/iforest_model.h"
-#include "citypipe/rules.h"
-#include "citypipe/tool.h"
+#include "citypipe/forest/model.h"
+#include "citypipe/forest/rules.h"
+#include "citypipe/core/tool.h"
 
 struct ScoringConfig {
   std::vector<std::string> fields;  // empty: taken from the first record

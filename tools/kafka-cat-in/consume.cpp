@@ -9,8 +9,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include "citypipe/json_write.h"
-#include "citypipe/signals.h"
+#include "citypipe/core/json_write.h"
+#include "citypipe/core/signals.h"
 #include "kafka_conf.h"
 
 namespace kcatin {

@@ -9,9 +9,9 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "citypipe/kafka_offsets.h"
-#include "citypipe/status.h"
-#include "citypipe/tool.h"
+#include "citypipe/kafka/offsets.h"
+#include "citypipe/core/status.h"
+#include "citypipe/core/tool.h"
 
 namespace kcatin {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "citypipe/kafka_offsets.h"
-#include "citypipe/tool.h"
+#include "citypipe/kafka/offsets.h"
+#include "citypipe/core/tool.h"
 #include "kafka_conf.h"
 
 int main(int argc, char** argv) {

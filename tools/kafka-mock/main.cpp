@@ -14,9 +14,9 @@
 #include <poll.h>
 #include <unistd.h>
 
-#include "citypipe/event_time.h"
-#include "citypipe/signals.h"
-#include "citypipe/tool.h"
+#include "citypipe/core/event_time.h"
+#include "citypipe/core/signals.h"
+#include "citypipe/core/tool.h"
 
 namespace {
 

@@ -2,9 +2,9 @@
 // batches of one transaction each, surviving a server restart.
 #include <fmt/format.h>
 
-#include "citypipe/event_time.h"
-#include "citypipe/pg_schema.h"
-#include "citypipe/tool.h"
+#include "citypipe/core/event_time.h"
+#include "citypipe/pg/schema.h"
+#include "citypipe/core/tool.h"
 #include "sink.h"
 
 namespace {

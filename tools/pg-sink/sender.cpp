@@ -4,8 +4,8 @@
 
 #include <fmt/format.h>
 
-#include "citypipe/event_time.h"
-#include "citypipe/signals.h"
+#include "citypipe/core/event_time.h"
+#include "citypipe/core/signals.h"
 
 namespace pgsink {
 

@@ -17,8 +17,8 @@
 #include <utility>
 #include <vector>
 
-#include "citypipe/copy_encoder.h"
-#include "citypipe/tool.h"
+#include "citypipe/pg/copy_encoder.h"
+#include "citypipe/core/tool.h"
 #include "pg_conn.h"
 
 namespace pgsink {

@@ -9,8 +9,8 @@
 
 #include <fmt/format.h>
 
-#include "citypipe/hash.h"
-#include "citypipe/signals.h"
+#include "citypipe/core/hash.h"
+#include "citypipe/core/signals.h"
 
 namespace pgsink {
 

@@ -12,9 +12,9 @@
 #include <string_view>
 #include <vector>
 
-#include "citypipe/copy_encoder.h"
-#include "citypipe/pg_schema.h"
-#include "citypipe/tool.h"
+#include "citypipe/pg/copy_encoder.h"
+#include "citypipe/pg/schema.h"
+#include "citypipe/core/tool.h"
 #include "pg_conn.h"
 #include "sender.h"
 

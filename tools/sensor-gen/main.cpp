@@ -7,10 +7,10 @@
 
 #include <fmt/format.h>
 
-#include "citypipe/event_time.h"
-#include "citypipe/sensor_gen.h"
-#include "citypipe/signals.h"
-#include "citypipe/tool.h"
+#include "citypipe/core/event_time.h"
+#include "citypipe/gen/generator.h"
+#include "citypipe/core/signals.h"
+#include "citypipe/core/tool.h"
 
 namespace {
 

@@ -9,9 +9,9 @@
 #include <string>
 #include <thread>
 
-#include "citypipe/dashboard.h"
-#include "citypipe/screen.h"
-#include "citypipe/tool.h"
+#include "citypipe/screen/dashboard.h"
+#include "citypipe/screen/render.h"
+#include "citypipe/core/tool.h"
 
 namespace tui_top {
 

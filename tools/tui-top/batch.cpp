@@ -2,7 +2,7 @@
 #include <chrono>
 
 #include "app.h"
-#include "citypipe/signals.h"
+#include "citypipe/core/signals.h"
 
 namespace tui_top {
 

@@ -5,7 +5,7 @@
 #include <pthread.h>
 
 #include "app.h"
-#include "citypipe/signals.h"
+#include "citypipe/core/signals.h"
 
 namespace tui_top {
 

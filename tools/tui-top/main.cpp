@@ -12,9 +12,9 @@
 #include <unistd.h>
 
 #include "app.h"
-#include "citypipe/event_time.h"
-#include "citypipe/line_reader.h"
-#include "citypipe/signals.h"
+#include "citypipe/core/event_time.h"
+#include "citypipe/core/line_reader.h"
+#include "citypipe/core/signals.h"
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "app.h"
-#include "citypipe/signals.h"
+#include "citypipe/core/signals.h"
 
 namespace tui_top {
 

@@ -1,6 +1,6 @@
 // window-agg: event-time windowed aggregation of NDJSON readings, one output
 // record per key and window; the Flink stage of a city pipeline as one pipe.
-#include "citypipe/tool.h"
+#include "citypipe/core/tool.h"
 #include "window_agg.h"
 
 int main(int argc, char** argv) {

@@ -8,9 +8,9 @@
 
 #include <poll.h>
 
-#include "citypipe/json_write.h"
-#include "citypipe/ordered_pool.h"
-#include "citypipe/signals.h"
+#include "citypipe/core/json_write.h"
+#include "citypipe/core/ordered_pool.h"
+#include "citypipe/core/signals.h"
 
 namespace citypipe {
 

@@ -11,10 +11,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "citypipe/json_record.h"
-#include "citypipe/status.h"
-#include "citypipe/tool.h"
-#include "citypipe/window_engine.h"
+#include "citypipe/core/json_record.h"
+#include "citypipe/core/status.h"
+#include "citypipe/core/tool.h"
+#include "citypipe/window/engine.h"
 
 namespace citypipe {
 

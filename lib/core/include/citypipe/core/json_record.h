@@ -1,0 +1,125 @@
+// One NDJSON line parsed into its top-level fields. Values stay views into the
+// parser's memory until the next parse, so a record is cheap to make and reuse.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "citypipe/core/event_time.h"
+
+namespace citypipe {
+
+enum class json_type : std::uint8_t { null, boolean, number, string, array, object };
+
+// The first eight bytes of a name, zero-padded: most field names fit, so
+// comparing names is mostly comparing two integers.
+std::uint64_t name_prefix(std::string_view name);
+
+struct JsonField {
+  std::string_view key;    // unescaped
+  std::uint64_t key_prefix = 0;  // name_prefix(key)
+  json_type type = json_type::null;
+  bool boolean = false;
+  bool integral = false;   // a number written without fraction or exponent
+  double number = 0;
+  std::int64_t integer = 0;  // valid when integral
+  std::string_view text;   // unescaped string, or raw JSON of an array or object
+};
+
+// A field name made ready for fast look-ups in records.
+class FieldName {
+ public:
+  FieldName() = default;
+  explicit FieldName(std::string name)
+      : name_(std::move(name)), prefix_(name_prefix(name_)), suffix_(name_.size() > 8 ? last8(name_) : 0) {}
+  const std::string& str() const { return name_; }
+  bool names(const JsonField& f) const {
+    if (f.key_prefix != prefix_ || f.key.size() != name_.size()) return false;
+    if (name_.size() <= 8) return true;
+    // The first and last eight bytes cover a name of up to 16.
+    return last8(f.key) == suffix_ &&
+           (name_.size() <= 16 || std::string_view(name_).substr(8) == f.key.substr(8));
+  }
+
+ private:
+  static std::uint64_t last8(std::string_view s) {
+    std::uint64_t v;
+    std::memcpy(&v, s.data() + s.size() - 8, 8);
+    return v;
+  }
+  std::string name_;
+  std::uint64_t prefix_ = 0;
+  std::uint64_t suffix_ = 0;  // the last eight bytes of a longer name
+};
+
+class JsonRecord {
+ public:
+  const std::vector<JsonField>& fields() const { return fields_; }
+  // The raw line the record came from (no line terminator).
+  std::string_view raw() const { return raw_; }
+
+  // The first field named key, or nullptr.
+  const JsonField* find(std::string_view key) const;
+  // The same, faster; hint is where to look first (and is set to where it was
+  // found): records of one stream mostly share their layout.
+  const JsonField* find(const FieldName& key, std::size_t& hint) const {
+    if (hint < fields_.size() && key.names(fields_[hint])) return &fields_[hint];
+    return find_from_start(key, hint);
+  }
+
+  // Typed look-ups; nullopt when absent or of another type.
+  std::optional<double> number(std::string_view key) const;
+  std::optional<std::string_view> string(std::string_view key) const;
+  std::optional<bool> boolean(std::string_view key) const;
+
+  // The event time of field key: an RFC 3339 string or epoch seconds/ms.
+  std::optional<time_ms> time(std::string_view key) const;
+  std::optional<time_ms> time(const FieldName& key, std::size_t& hint) const;
+
+ private:
+  friend class JsonParser;
+  const JsonField* find_from_start(const FieldName& key, std::size_t& hint) const;
+  std::vector<JsonField> fields_;
+  std::string_view raw_;
+};
+
+// Parses lines into JsonRecords. Not thread-safe; keep one per reader.
+class JsonParser {
+ public:
+  // fast=false leaves every line to simdjson (for tests of the fast path).
+  explicit JsonParser(bool fast = true);
+  ~JsonParser();
+  JsonParser(const JsonParser&) = delete;
+  JsonParser& operator=(const JsonParser&) = delete;
+
+  // Parses one line. `capacity` is the readable size from line.data(); at
+  // least line.size() + padding() avoids a copy. On failure returns false and
+  // sets error to a short reason ("not a JSON object", "invalid JSON: ...").
+  bool parse(std::string_view line, std::size_t capacity, JsonRecord& out, std::string& error);
+  bool parse(std::string_view line, JsonRecord& out, std::string& error) {
+    return parse(line, line.size(), out, error);
+  }
+
+  static std::size_t padding();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+  bool fast_;
+};
+
+namespace detail {
+// The common case of an NDJSON record, without simdjson: a flat object of
+// scalars, keys and strings without escapes, numbers that convert exactly.
+// True when the line is exactly that (fields appended); false when unsure,
+// which leaves the verdict to simdjson (and fields to be cleared). readable:
+// the bytes that may be read from line.data() (>= line.size()).
+bool parse_flat(std::string_view line, std::size_t readable, std::vector<JsonField>& fields);
+}  // namespace detail
+
+}  // namespace citypipe

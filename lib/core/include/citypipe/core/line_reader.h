@@ -1,0 +1,76 @@
+// Reads lines from named files in order, or standard input, in large chunks.
+// Each line knows its file and line number; CRLF and a missing final newline
+// are accepted; a line over the size limit is reported, never buffered whole.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "citypipe/core/status.h"
+
+namespace citypipe {
+
+struct Line {
+  std::string_view text;       // without "\n" or "\r\n"
+  std::size_t capacity = 0;    // readable bytes from text.data() (>= text.size() + padding)
+  const std::string* file = nullptr;  // "-" shows as "<stdin>"
+  std::uint64_t number = 0;    // 1-based line number within file
+  bool too_long = false;       // over max_line_bytes: a bad line
+  bool continues = false;      // too_long and text is only its head; the rest goes to the overlong sink
+};
+
+class LineReader {
+ public:
+  // files empty or "-" means standard input. max_line_bytes bounds memory;
+  // chunk_bytes is the size of one read() (small only in tests).
+  LineReader(std::vector<std::string> files, std::size_t max_line_bytes, std::size_t padding = 64,
+             std::size_t chunk_bytes = 1 << 20);
+  ~LineReader();
+  LineReader(const LineReader&) = delete;
+  LineReader& operator=(const LineReader&) = delete;
+
+  // Checks that every named file can be opened; exit_no_input otherwise.
+  Status check_files() const;
+
+  // Next line, or false at end of all input, on a read error (see status())
+  // or when stop() was called, including from a signal handler.
+  bool next(Line& line);
+
+  // Called just before each blocking read(): tools flush their output here,
+  // so that a live trickle goes downstream at once.
+  void on_before_read(std::function<void()> hook) { before_read_ = std::move(hook); }
+
+  // Receives the rest of an over-long line as it is read past (last: its end),
+  // so that a reject file can keep the whole line without holding it in memory.
+  void on_overlong_bytes(std::function<void(std::string_view bytes, bool last)> sink) {
+    overlong_sink_ = std::move(sink);
+  }
+
+  const Status& status() const { return status_; }
+  // Display name of the current file ("<stdin>" for standard input).
+  const std::string& current_file() const { return display_name_; }
+
+ private:
+  bool open_next_file();
+  bool fill();  // reads more bytes; false at end of file or error
+
+  std::vector<std::string> files_;
+  std::size_t next_file_ = 0;
+  std::size_t max_line_;
+  std::size_t padding_;
+  int fd_ = -1;
+  bool eof_ = true;
+  std::string display_name_;
+  std::uint64_t line_no_ = 0;
+  std::vector<char> buf_;
+  std::size_t begin_ = 0, end_ = 0;  // unconsumed bytes are buf_[begin_, end_)
+  bool skipping_ = false;            // inside an over-long line, discarding
+  Status status_;
+  std::function<void()> before_read_;
+  std::function<void(std::string_view, bool)> overlong_sink_;
+};
+
+}  // namespace citypipe

@@ -1,0 +1,134 @@
+// What every citypipe tool's main() shares: the common options, parsing with
+// our exit codes, the record input loop with the bad-input policy, output,
+// --stats and the final exit status.
+//
+//   citypipe::Tool tool("window-agg", "Event-time windowed aggregation");
+//   ... tool.app().add_option(...);
+//   if (auto rc = tool.parse(argc, argv)) return *rc;
+//   citypipe::RecordInput in(tool);
+//   while (in.next(rec)) { ... tool.out().buffer() += ...; tool.out().commit(); }
+//   return tool.finish(in.status());
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "citypipe/core/bad_input.h"
+#include "citypipe/core/json_record.h"
+#include "citypipe/core/line_reader.h"
+#include "citypipe/core/output.h"
+#include "citypipe/core/stats.h"
+#include "citypipe/core/status.h"
+
+namespace citypipe {
+
+struct CommonOptions {
+  std::vector<std::string> inputs;  // empty or "-" means standard input
+  bool stats = false;
+  bool strict = false;
+  bool line_buffered = false;
+  std::string reject_file;
+  std::size_t max_line_bytes = 1 << 20;
+  std::string metrics_file;  // Prometheus textfile, rewritten every few seconds
+};
+
+class Tool {
+ public:
+  // with_inputs: the tool reads NDJSON (FILE... positional and input options).
+  Tool(std::string name, std::string description, bool with_inputs = true);
+  ~Tool();
+
+  CLI::App& app() { return app_; }
+  const std::string& name() const { return name_; }
+  CommonOptions& options() { return opts_; }
+
+  // Parses the command line. Returns the exit status to return at once (0
+  // after --help or --version, 64 on a usage error), or nullopt to go on.
+  // Installs the signal handlers and opens output and the reject file.
+  std::optional<int> parse(int argc, char** argv);
+  std::optional<int> parse(std::vector<std::string> args);  // args without argv[0]
+
+  Output& out() { return *out_; }
+  BadInput& bad_input() { return *bad_; }
+  Stats& stats() { return stats_; }
+
+  // Rewrites --metrics-file when a few seconds have passed since the last
+  // time (cheap to call often; RecordInput calls it as records flow and
+  // before it waits for input).
+  void update_metrics();
+
+  // "TOOL: message" on stderr.
+  void warn(std::string_view message) const;
+
+  // Flushes, prints the bad-line summary and --stats, and returns the exit
+  // status: the error in status if any, else 74 on a write error, 65 after a
+  // strict stop, 130 after a signal, 0 otherwise (also after EPIPE).
+  int finish(const Status& status = Status::ok());
+
+ private:
+  std::optional<int> after_parse();
+
+  std::string name_;
+  bool with_inputs_;
+  CLI::App app_;
+  CommonOptions opts_;
+  std::unique_ptr<Output> out_;
+  std::unique_ptr<BadInput> bad_;
+  Stats stats_;
+  double metrics_written_at_ = -1e9;
+  bool metrics_failed_ = false;
+};
+
+// Reads the tool's inputs as JSON records, passing every bad line through the
+// bad-input policy. One per tool.
+class RecordInput {
+ public:
+  explicit RecordInput(Tool& tool);
+
+  // The next good record, or false at end of input, on error, on a strict
+  // stop or a stop signal. Counts records in.
+  bool next(JsonRecord& record);
+
+  // The current record is bad for a reason of the tool's own (a missing or
+  // mistyped field). Returns false if the tool must stop (strict mode).
+  bool reject(std::string_view reason);
+
+  // Reports a line the reader marked too_long under the bad-input policy, for
+  // tools that take lines from reader() themselves. False when the tool must stop.
+  bool reject_too_long(const Line& line);
+
+  // Work of the tool's own to do each time just before the reader waits for
+  // input (write out a held batch, commit, serve delivery reports). After it,
+  // output is flushed (unless flush_output is false: a reader thread that does
+  // not own standard output) and the metrics file updated.
+  void on_idle(std::function<void()> work, bool flush_output = true) {
+    idle_work_ = std::move(work);
+    flush_on_idle_ = flush_output;
+  }
+
+  // File and line of the current record.
+  const Line& where() const { return line_; }
+  // A missing input file (66) or a read error (74); ok otherwise.
+  const Status& status() const { return open_status_.is_ok() ? reader_.status() : open_status_; }
+  LineReader& reader() { return reader_; }
+
+ private:
+  Tool& tool_;
+  LineReader reader_;
+  JsonParser parser_;
+  Status open_status_;
+  std::uint32_t since_metrics_ = 0;
+  std::function<void()> idle_work_;
+  bool flush_on_idle_ = true;
+  Line line_;
+  std::string error_;
+};
+
+}  // namespace citypipe

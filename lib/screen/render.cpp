@@ -1,0 +1,550 @@
+#include "citypipe/screen/render.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <numeric>
+
+#include <fmt/format.h>
+
+namespace citypipe {
+
+namespace {
+
+
+// Decodes one UTF-8 character at s[i]; returns its length, 0 if invalid.
+std::size_t decode_utf8(std::string_view s, std::size_t i, std::uint32_t& cp) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  std::size_t len;
+  std::uint32_t min;
+  if (b0 < 0x80) {
+    cp = b0;
+    return 1;
+  } else if ((b0 & 0xE0) == 0xC0) {
+    len = 2, cp = b0 & 0x1Fu, min = 0x80;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3, cp = b0 & 0x0Fu, min = 0x800;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4, cp = b0 & 0x07u, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  for (std::size_t k = 1; k < len; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if ((b & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b & 0x3Fu);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000)) return 0;
+  return len;
+}
+
+// Characters that are invisible or reorder or break lines: shown escaped.
+bool is_format_char(std::uint32_t cp) {
+  return (cp >= 0x80 && cp < 0xA0) || cp == 0xAD || (cp >= 0x200B && cp <= 0x200F) ||
+         (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x206F) || cp == 0xFEFF ||
+         (cp >= 0xFFF9 && cp <= 0xFFFB) || (cp >= 0xE0000 && cp <= 0xE007F);
+}
+
+std::size_t char_width(std::uint32_t cp) {
+  if ((cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x1AB0 && cp <= 0x1AFF) ||
+      (cp >= 0x1DC0 && cp <= 0x1DFF) || (cp >= 0x20D0 && cp <= 0x20FF) ||
+      (cp >= 0xFE20 && cp <= 0xFE2F))
+    return 0;
+  if ((cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0x303E) ||
+      (cp >= 0x3041 && cp <= 0xA4CF) || (cp >= 0xAC00 && cp <= 0xD7A3) ||
+      (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFE30 && cp <= 0xFE4F) ||
+      (cp >= 0xFF00 && cp <= 0xFF60) || (cp >= 0xFFE0 && cp <= 0xFFE6) ||
+      (cp >= 0x1F300 && cp <= 0x1F64F) || (cp >= 0x1F900 && cp <= 0x1F9FF) ||
+      (cp >= 0x20000 && cp <= 0x3FFFD))
+    return 2;
+  return 1;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+// Builds one line of segments that never grows past the width.
+class LineBuilder {
+ public:
+  explicit LineBuilder(std::size_t width) : width_(width) {}
+  LineBuilder& add(std::string_view text, Style style = Style::normal) {
+    if (used_ >= width_ || text.empty()) return *this;
+    const std::string_view cut = cut_to_width(text, width_ - used_);
+    used_ += display_width(cut);
+    if (!line_.segments.empty() && line_.segments.back().style == style)
+      line_.segments.back().text += cut;
+    else
+      line_.segments.push_back({std::string(cut), style});
+    return *this;
+  }
+  // Text left-aligned (or right-aligned) in a cell of `w` columns.
+  LineBuilder& cell(std::string_view text, std::size_t w, bool right, Style style = Style::normal) {
+    const std::string_view cut = cut_to_width(text, w);
+    const std::size_t pad = w - display_width(cut);
+    std::string s;
+    if (right) s.append(pad, ' ');
+    s += cut;
+    if (!right) s.append(pad, ' ');
+    return add(s, style);
+  }
+  LineBuilder& pad_to(std::size_t col, Style style = Style::normal) {
+    if (col > used_) add(std::string(std::min(col, width_) - used_, ' '), style);
+    return *this;
+  }
+  std::size_t used() const { return used_; }
+  ScreenLine take() { return std::move(line_); }
+
+ private:
+  std::size_t width_;
+  std::size_t used_ = 0;
+  ScreenLine line_;
+};
+
+Style severity_style(std::string_view severity) {
+  const std::string s = lower(severity);
+  if (s == "high" || s == "critical") return Style::high;
+  if (s == "medium" || s == "warning") return Style::medium;
+  if (s == "low") return Style::low;
+  return Style::normal;
+}
+
+std::string rate_text(double per_s) { return format_value(per_s) + "/s"; }
+
+struct Row {
+  const KeyRow* row;
+  std::string key;  // escaped
+};
+
+// Orders rows by the chosen column: the key ascending, numbers descending
+// (largest first, like top), `reverse` flips; ties go by key.
+void sort_rows(std::vector<Row>& rows, const ViewState& view, std::size_t columns) {
+  const std::size_t col = view.sort_column < columns ? view.sort_column : 0;
+  auto number = [col](const KeyRow& r, bool& has) -> double {
+    has = true;
+    if (col == 1) return static_cast<double>(r.records);
+    if (col == 2) return static_cast<double>(r.anomalies);
+    const std::size_t f = col - 3;
+    has = f < r.fields.size() && r.fields[f].has_avg;
+    return has ? r.fields[f].avg : 0;
+  };
+  std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
+    if (col == 0) return view.reverse ? b.key < a.key : a.key < b.key;
+    bool ha = false, hb = false;
+    const double va = number(*a.row, ha), vb = number(*b.row, hb);
+    if (ha != hb) return ha;  // rows without a value last, either way
+    if (va != vb) return view.reverse ? va < vb : va > vb;
+    return a.key < b.key;
+  });
+}
+
+std::string cell_text(const FieldStat& st) {
+  if (!st.has_latest && !st.has_avg) return "-";
+  std::string s = st.has_latest ? format_value(st.latest) : "-";
+  s += '/';
+  s += st.has_avg ? format_value(st.avg) : "-";
+  return s;
+}
+
+}  // namespace
+
+std::string ScreenLine::text() const {
+  std::string s;
+  for (const auto& seg : segments) s += seg.text;
+  return s;
+}
+
+std::string escape_text(std::string_view raw, bool utf8) {
+  std::string out;
+  out.reserve(raw.size());
+  for (std::size_t i = 0; i < raw.size();) {
+    const auto c = static_cast<unsigned char>(raw[i]);
+    if (c >= 0x20 && c < 0x7F) {
+      if (c == '\\') out += '\\';
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    if (c < 0x80) {
+      if (c == '\t') out += "\\t";
+      else if (c == '\n') out += "\\n";
+      else if (c == '\r') out += "\\r";
+      else out += fmt::format("\\x{:02x}", c);
+      ++i;
+      continue;
+    }
+    std::uint32_t cp = 0;
+    const std::size_t len = decode_utf8(raw, i, cp);
+    if (len == 0) {
+      out += fmt::format("\\x{:02x}", c);
+      ++i;
+      continue;
+    }
+    if (!utf8 || is_format_char(cp))
+      out += fmt::format("\\u{{{:04x}}}", cp);
+    else
+      out.append(raw.substr(i, len));
+    i += len;
+  }
+  return out;
+}
+
+std::size_t display_width(std::string_view text) {
+  std::size_t w = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    std::uint32_t cp = 0;
+    const std::size_t len = decode_utf8(text, i, cp);
+    if (len == 0) {
+      ++w;
+      ++i;
+      continue;
+    }
+    w += char_width(cp);
+    i += len;
+  }
+  return w;
+}
+
+std::string_view cut_to_width(std::string_view text, std::size_t width) {
+  std::size_t w = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    std::uint32_t cp = 0;
+    std::size_t len = decode_utf8(text, i, cp);
+    const std::size_t cw = len == 0 ? 1 : char_width(cp);
+    if (len == 0) len = 1;
+    if (w + cw > width) return text.substr(0, i);
+    w += cw;
+    i += len;
+  }
+  return text;
+}
+
+std::string format_value(double v) {
+  if (std::isnan(v)) return "-";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  const double a = std::fabs(v);
+  if (a >= 1e5) {
+    static constexpr std::array<const char*, 5> suffix = {"k", "M", "G", "T", "P"};
+    double x = v / 1e3;
+    std::size_t i = 0;
+    while (std::fabs(x) >= 999.95 && i + 1 < suffix.size()) x /= 1e3, ++i;
+    if (std::fabs(x) >= 999.95) return fmt::format("{:.3g}", v);
+    return fmt::format("{:.1f}{}", x, suffix[i]);
+  }
+  if (a >= 1000 || v == std::round(v)) return fmt::format("{:.0f}", v);
+  if (a >= 9.995) return fmt::format("{:.1f}", v);
+  return fmt::format("{:.2f}", v);
+}
+
+std::string format_count(std::uint64_t n) {
+  if (n < 10'000'000) return fmt::format("{}", n);
+  return format_value(static_cast<double>(n));
+}
+
+std::string sparkline(const std::vector<double>& series, std::size_t width, bool utf8) {
+  static constexpr std::array<std::string_view, 8> blocks = {"▁", "▂", "▃", "▄",
+                                                             "▅", "▆", "▇", "█"};
+  static constexpr std::string_view ascii = "_.-~=+*#";
+  std::string out;
+  if (width == 0) return out;
+  std::vector<double> cols(width, std::nan(""));
+  if (!series.empty()) {
+    const std::size_t n = series.size();
+    for (std::size_t c = 0; c < width; ++c) {
+      // Columns map onto buckets; with more columns than buckets the newest
+      // buckets sit at the right edge and the left stays blank.
+      std::size_t lo, hi;
+      if (width >= n) {
+        if (c < width - n) continue;
+        lo = c - (width - n);
+        hi = lo + 1;
+      } else {
+        lo = c * n / width;
+        hi = (c + 1) * n / width;
+      }
+      double sum = 0;
+      std::size_t k = 0;
+      for (std::size_t i = lo; i < hi; ++i)
+        if (!std::isnan(series[i])) sum += series[i], ++k;
+      if (k > 0) cols[c] = sum / static_cast<double>(k);
+    }
+  }
+  double mn = INFINITY, mx = -INFINITY;
+  for (double v : cols)
+    if (!std::isnan(v)) mn = std::min(mn, v), mx = std::max(mx, v);
+  for (double v : cols) {
+    if (std::isnan(v)) {
+      out += ' ';
+      continue;
+    }
+    std::size_t level = 3;
+    if (mx > mn) level = static_cast<std::size_t>(std::lround((v - mn) / (mx - mn) * 7.0));
+    level = std::min<std::size_t>(level, 7);
+    if (utf8) out += blocks[level];
+    else out += ascii[level];
+  }
+  return out;
+}
+
+std::size_t sort_column_count(const DashboardSnapshot& snapshot) {
+  return 3 + snapshot.fields.size();
+}
+
+std::string sort_column_name(const DashboardSnapshot& snapshot, std::size_t column) {
+  if (column == 0) return "key";
+  if (column == 1) return "records";
+  if (column == 2) return "anomalies";
+  if (column - 3 < snapshot.fields.size()) return escape_text(snapshot.fields[column - 3], true);
+  return "key";
+}
+
+std::vector<ScreenLine> render_screen(const DashboardSnapshot& snap, const ViewState& view,
+                                      const ScreenInfo& info, const ScreenOptions& opt) {
+  const std::size_t W = std::max<std::size_t>(opt.width, 1);
+  const std::size_t H = opt.height;
+  const std::size_t columns = sort_column_count(snap);
+  const std::size_t sort_col = view.sort_column < columns ? view.sort_column : 0;
+  std::vector<ScreenLine> lines;
+
+  // Header.
+  {
+    LineBuilder b(W);
+    b.add("tui-top", Style::title).add(" ", Style::title);
+    b.add(info.live ? "live" : "input ended", Style::title);
+    if (view.paused) b.add(" PAUSED", Style::title);
+    if (view.anomalies_only) b.add(" [anomalies only]", Style::title);
+    if (!view.filter.empty() && !view.editing_filter)
+      b.add(" filter: " + escape_text(view.filter, opt.utf8), Style::title);
+    b.add(fmt::format("  {} records  {}  anomalies {} ({:.2f}%, {})",
+                      format_count(snap.records), rate_text(info.records_per_s),
+                      format_count(snap.anomalies),
+                      snap.records ? 100.0 * static_cast<double>(snap.anomalies) /
+                                         static_cast<double>(snap.records)
+                                   : 0.0,
+                      rate_text(info.anomalies_per_s)),
+          Style::title);
+    b.pad_to(W, Style::title);
+    lines.push_back(b.take());
+  }
+  {
+    LineBuilder b(W);
+    b.add(fmt::format("newest {}  span {}  refresh {}  sort {}{}",
+                      snap.has_time ? format_rfc3339(snap.newest_time) : "-",
+                      format_duration(snap.span), format_duration(view.refresh),
+                      sort_column_name(snap, sort_col), view.reverse ? " (reversed)" : ""));
+    if (snap.keys_capped) b.add("  (too many keys: rest in (other))");
+    lines.push_back(b.take());
+  }
+
+  // Rows after filter and anomalies-only, sorted.
+  const std::string needle = lower(view.filter);
+  std::vector<Row> rows;
+  for (const KeyRow& r : snap.rows) {
+    if (view.anomalies_only && r.anomalies == 0) continue;
+    std::string key = escape_text(r.key, opt.utf8);
+    if (!needle.empty() && lower(key).find(needle) == std::string::npos) continue;
+    rows.push_back({&r, std::move(key)});
+  }
+  sort_rows(rows, view, columns);
+
+  std::vector<const Alert*> alerts;
+  std::vector<std::string> alert_keys;
+  for (const Alert& a : snap.alerts) {
+    std::string key = escape_text(a.key, opt.utf8);
+    if (!needle.empty() && lower(key).find(needle) == std::string::npos) continue;
+    alerts.push_back(&a);
+    alert_keys.push_back(std::move(key));
+  }
+
+  // Column widths: key, records, anomalies, then the fields that fit, then the sparkline.
+  std::size_t key_w = 3, rec_w = 4, anom_w = 4;
+  for (const Row& r : rows) {
+    key_w = std::max(key_w, display_width(r.key));
+    rec_w = std::max(rec_w, format_count(r.row->records).size());
+    anom_w = std::max(anom_w, format_count(r.row->anomalies).size());
+  }
+  key_w = std::min<std::size_t>(key_w, 24);
+  const std::size_t fixed = rec_w + 1 + anom_w;
+  if (key_w + 1 + fixed > W) key_w = std::max<std::size_t>(3, W > fixed + 1 ? W - fixed - 1 : 3);
+  std::size_t used = key_w + 1 + fixed;
+  const bool has_spark = snap.spark_field < snap.fields.size();
+  const std::size_t spark_min = 8;
+  std::vector<std::size_t> shown, shown_w;
+  for (std::size_t f = 0; f < snap.fields.size(); ++f) {
+    const std::string name = escape_text(snap.fields[f], opt.utf8);
+    std::size_t w = std::min<std::size_t>(display_width(name), 11);
+    w = std::max<std::size_t>(w, 3);
+    for (const Row& r : rows)
+      if (f < r.row->fields.size()) w = std::max(w, cell_text(r.row->fields[f]).size());
+    const std::size_t reserve = has_spark ? 1 + spark_min : 0;
+    if (used + 1 + w + reserve > W) break;
+    shown.push_back(f);
+    shown_w.push_back(w);
+    used += 1 + w;
+  }
+  std::size_t spark_w = 0;
+  if (has_spark && W > used + spark_min) {
+    const std::size_t buckets = snap.rows.empty() ? spark_min : snap.rows.front().spark.size();
+    spark_w = std::min(W - used - 1, std::max(buckets, spark_min));
+  }
+
+  auto heading = [&](std::size_t col) { return col == sort_col ? Style::sort_column : Style::column; };
+  const char* arrow = opt.utf8 ? (view.reverse ? "▲" : "▼") : (view.reverse ? "^" : "v");
+  auto head_text = [&](std::string name, std::size_t col, std::size_t w) {
+    if (col == sort_col) {
+      name = std::string(cut_to_width(name, w > 1 ? w - 1 : 0)) + arrow;
+    }
+    return name;
+  };
+  auto table_header = [&] {
+    LineBuilder b(W);
+    b.cell(head_text("KEY", 0, key_w), key_w, false, heading(0)).add(" ", Style::column);
+    b.cell(head_text("RECS", 1, rec_w), rec_w, true, heading(1)).add(" ", Style::column);
+    b.cell(head_text("ANOM", 2, anom_w), anom_w, true, heading(2));
+    for (std::size_t i = 0; i < shown.size(); ++i) {
+      b.add(" ", Style::column);
+      b.cell(head_text(escape_text(snap.fields[shown[i]], opt.utf8), 3 + shown[i], shown_w[i]),
+             shown_w[i], true, heading(3 + shown[i]));
+    }
+    if (spark_w > 0)
+      b.add(" ", Style::column)
+          .cell(escape_text(snap.fields[snap.spark_field], opt.utf8) + " " +
+                    format_duration(snap.span),
+                spark_w, false, Style::column);
+    b.pad_to(W, Style::column);
+    return b.take();
+  };
+  auto table_row = [&](const Row& r) {
+    LineBuilder b(W);
+    b.cell(r.key, key_w, false).add(" ");
+    b.cell(format_count(r.row->records), rec_w, true).add(" ");
+    b.cell(format_count(r.row->anomalies), anom_w, true,
+           r.row->anomalies ? Style::alert : Style::normal);
+    for (std::size_t i = 0; i < shown.size(); ++i) {
+      b.add(" ");
+      const std::size_t f = shown[i];
+      b.cell(f < r.row->fields.size() ? cell_text(r.row->fields[f]) : "-", shown_w[i], true);
+    }
+    if (spark_w > 0) b.add(" ").add(sparkline(r.row->spark, spark_w, opt.utf8));
+    return b.take();
+  };
+
+  // Alert feed columns.
+  std::size_t akey_w = 3, sensor_w = 6;
+  for (std::size_t i = 0; i < alerts.size(); ++i) {
+    akey_w = std::max(akey_w, display_width(alert_keys[i]));
+    sensor_w = std::max(sensor_w, display_width(escape_text(alerts[i]->sensor, opt.utf8)));
+  }
+  akey_w = std::min<std::size_t>(akey_w, 16);
+  sensor_w = std::min<std::size_t>(sensor_w, 16);
+  auto feed_header = [&] {
+    LineBuilder b(W);
+    b.add(fmt::format("ALERTS {}", alerts.empty() ? "(none yet)" : "newest first"), Style::column);
+    b.pad_to(W, Style::column);
+    return b.take();
+  };
+  auto feed_row = [&](std::size_t i) {
+    const Alert& a = *alerts[i];
+    LineBuilder b(W);
+    b.add(format_rfc3339(a.time).substr(11, 12)).add(" ");
+    b.cell(alert_keys[i], akey_w, false).add(" ");
+    b.cell(escape_text(a.sensor, opt.utf8), sensor_w, false).add(" ");
+    const std::string sev = escape_text(a.severity.empty() ? "-" : a.severity, opt.utf8);
+    b.cell(sev, 6, false, severity_style(a.severity)).add(" ");
+    b.add(escape_text(a.reasons, opt.utf8));
+    return b.take();
+  };
+  auto help_bar = [&] {
+    LineBuilder b(W);
+    if (view.editing_filter) {
+      b.add("Filter: ", Style::help).add(escape_text(view.filter, opt.utf8), Style::help);
+      b.add("_  (Enter keep, Esc clear)", Style::help);
+    } else {
+      b.add("q:quit p:pause /:filter a:anomalies <>:sort r:reverse m:spark +-:refresh ?:help",
+            Style::help);
+    }
+    b.pad_to(W, Style::help);
+    return b.take();
+  };
+
+  if (H == 0) {  // batch: everything, then a few alerts
+    lines.push_back(table_header());
+    for (const Row& r : rows) lines.push_back(table_row(r));
+    lines.push_back(feed_header());
+    for (std::size_t i = 0; i < alerts.size() && i < opt.batch_alerts; ++i)
+      lines.push_back(feed_row(i));
+    return lines;
+  }
+
+  if (H <= 3) {
+    lines.resize(std::min<std::size_t>(H, lines.size()));
+    if (H == 3) lines.push_back(help_bar());
+    return lines;
+  }
+  const std::size_t room = H - 3;  // between the header and the help bar
+  const std::size_t table_need = 1 + rows.size();
+  const std::size_t feed_need = 1 + std::max<std::size_t>(1, alerts.size());
+  std::size_t feed_h = 0;
+  if (room >= 4) feed_h = std::min(feed_need, std::max(room / 3, room > table_need ? room - table_need : 0));
+  const std::size_t table_h = room - feed_h;
+  lines.push_back(table_header());
+  const std::size_t row_lines = table_h - 1;
+  for (std::size_t i = 0; i < row_lines; ++i) {
+    if (i < rows.size()) {
+      if (i + 1 == row_lines && rows.size() > row_lines) {
+        LineBuilder b(W);
+        b.add(fmt::format("... {} more rows (sort, / filter)", rows.size() - i));
+        lines.push_back(b.take());
+      } else {
+        lines.push_back(table_row(rows[i]));
+      }
+    } else {
+      lines.push_back({});
+    }
+  }
+  if (feed_h > 0) {
+    lines.push_back(feed_header());
+    for (std::size_t i = 0; i + 1 < feed_h; ++i)
+      lines.push_back(i < alerts.size() ? feed_row(i) : ScreenLine{});
+  }
+  lines.push_back(help_bar());
+  return lines;
+}
+
+std::vector<ScreenLine> render_help(const ScreenOptions& opt) {
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 12> keys = {{
+      {"q, Ctrl-C", "quit"},
+      {"p, space", "pause drawing (input is still read)"},
+      {"/", "filter rows and alerts by key text; Enter keeps, Esc clears"},
+      {"Esc", "clear the filter"},
+      {"a", "anomalies only (table and feed)"},
+      {"< >, Left Right", "choose the sort column"},
+      {"r", "reverse the sort order"},
+      {"m", "cycle the sparkline field"},
+      {"+ -", "refresh interval longer / shorter (0.5s to 30s)"},
+      {"?", "this help; any key returns"},
+      {"cells", "latest value / average over the span of event time"},
+      {"feed", "newest anomalies: time, key, sensor, severity, reasons"},
+  }};
+  const std::size_t W = std::max<std::size_t>(opt.width, 1);
+  std::vector<ScreenLine> lines;
+  {
+    LineBuilder b(W);
+    b.add("tui-top help", Style::title).pad_to(W, Style::title);
+    lines.push_back(b.take());
+  }
+  lines.push_back({});
+  for (const auto& [k, what] : keys) {
+    LineBuilder b(W);
+    b.cell(k, 16, false, Style::column).add("  ").add(what);
+    lines.push_back(b.take());
+  }
+  if (opt.height > 0 && lines.size() > opt.height) lines.resize(opt.height);
+  return lines;
+}
+
+}  // namespace citypipe
