@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "citypipe/core/control.h"
 #include "citypipe/core/metrics.h"
 #include "citypipe/core/signals.h"
 
@@ -129,6 +130,18 @@ bool RecordInput::next(JsonRecord& record) {
   while (reader_.next(line_)) {
     if (line_.too_long) {
       if (!reject_too_long(line_)) return false;
+      continue;
+    }
+    if (is_control_line(line_.text)) {
+      ++control_lines_;
+      if (control_) {
+        if (!control_(line_.text)) return false;
+      } else {
+        std::string& buf = tool_.out().buffer();
+        buf.append(line_.text);
+        buf.push_back('\n');
+        tool_.out().commit();
+      }
       continue;
     }
     if (!parser_.parse(line_.text, line_.capacity, record, error_)) {

@@ -113,6 +113,15 @@ class RecordInput {
     flush_on_idle_ = flush_output;
   }
 
+  // Control lines (citypipe/core/control.h) never reach next(): they go to
+  // handler, in input order. Without a handler they are copied to output as
+  // they are, which is right for a tool that writes each record's output
+  // before reading the next line. handler returns false to stop the input.
+  void on_control(std::function<bool(std::string_view line)> handler) {
+    control_ = std::move(handler);
+  }
+  std::uint64_t control_lines() const { return control_lines_; }
+
   // File and line of the current record.
   const Line& where() const { return line_; }
   // A missing input file (66) or a read error (74); ok otherwise.
@@ -127,6 +136,8 @@ class RecordInput {
   std::uint32_t since_metrics_ = 0;
   std::function<void()> idle_work_;
   bool flush_on_idle_ = true;
+  std::function<bool(std::string_view)> control_;
+  std::uint64_t control_lines_ = 0;
   Line line_;
   std::string error_;
 };
