@@ -103,13 +103,15 @@ time_ms WindowEngine::align(time_ms t, time_ms unit) const {
 }
 
 bool WindowEngine::add(std::uint32_t key, time_ms t, std::span<const double> values,
-                       std::span<const std::uint8_t> trues) {
+                       std::span<const std::uint8_t> trues, std::int64_t position) {
   bool late = false;
   for (auto& d : defs_)
-    late |= d.spec.kind == window_kind::session ? add_session(d, key, t, values, trues)
-                                                : add_paned(d, key, t, values, trues);
+    late |= d.spec.kind == window_kind::session ? add_session(d, key, t, values, trues, position)
+                                                : add_paned(d, key, t, values, trues, position);
   key_first_time_[key] = std::min(key_first_time_[key], t);
-  if (!has_time_) {
+  if (holding_) {  // no watermark yet: restore() sets it
+    max_time_ = std::max(max_time_, t);
+  } else if (!has_time_) {
     has_time_ = true;
     max_time_ = t;
     watermark_ = t - config_.lateness;
@@ -122,7 +124,8 @@ bool WindowEngine::add(std::uint32_t key, time_ms t, std::span<const double> val
 }
 
 bool WindowEngine::add_paned(DefState& d, std::uint32_t key, time_ms t,
-                             std::span<const double> values, std::span<const std::uint8_t> trues) {
+                             std::span<const double> values, std::span<const std::uint8_t> trues,
+                             std::int64_t position) {
   const time_ms size = d.spec.size, step = d.spec.step;
   KeyState& ks = d.keys[key];
   Slot* slot = ks.cached;
@@ -154,6 +157,7 @@ bool WindowEngine::add_paned(DefState& d, std::uint32_t key, time_ms t,
     ks.cached_last_end = last_start + size;
   }
   slot->acc.add(t, values, trues, config_.needs);
+  slot->oldest = std::min(slot->oldest, position);
   if (config_.emit_empty) {
     auto first_end_after = [&](time_ms x) { return align(x - size, step) + size + step; };
     time_ms candidate = first_end_after(t);
@@ -164,7 +168,8 @@ bool WindowEngine::add_paned(DefState& d, std::uint32_t key, time_ms t,
 }
 
 bool WindowEngine::add_session(DefState& d, std::uint32_t key, time_ms t,
-                               std::span<const double> values, std::span<const std::uint8_t> trues) {
+                               std::span<const double> values, std::span<const std::uint8_t> trues,
+                               std::int64_t position) {
   const time_ms gap = d.spec.size;
   KeyState& ks = d.keys[key];
   // Sessions of a key are disjoint, so those overlapping [t, t + gap) are a run.
@@ -176,6 +181,7 @@ bool WindowEngine::add_session(DefState& d, std::uint32_t key, time_ms t,
     auto it = ks.slots.emplace(t, Slot{t + gap, WindowAccumulator(config_.fields, config_.true_counters)}).first;
     d.sessions.emplace(t + gap, key, t);
     it->second.acc.add(t, values, trues, config_.needs);
+    it->second.oldest = position;
     return false;
   }
   auto target = first;
@@ -183,6 +189,7 @@ bool WindowEngine::add_session(DefState& d, std::uint32_t key, time_ms t,
   d.sessions.erase({target->second.end, key, target->first});
   for (auto it = std::next(first); it != last;) {
     target->second.acc.merge(it->second.acc, config_.needs);
+    target->second.oldest = std::min(target->second.oldest, it->second.oldest);
     d.sessions.erase({it->second.end, key, it->first});
     it = ks.slots.erase(it);
   }
@@ -194,7 +201,32 @@ bool WindowEngine::add_session(DefState& d, std::uint32_t key, time_ms t,
   target->second.end = end;
   d.sessions.emplace(end, key, target->first);
   target->second.acc.add(t, values, trues, config_.needs);
+  target->second.oldest = std::min(target->second.oldest, position);
   return false;
+}
+
+std::optional<std::int64_t> WindowEngine::oldest_position() const {
+  std::optional<std::int64_t> oldest;
+  for (const auto& d : defs_)
+    for (const auto& ks : d.keys)
+      for (const auto& [start, slot] : ks.slots)
+        if (!oldest || slot.oldest < *oldest) oldest = slot.oldest;
+  return oldest;
+}
+
+void WindowEngine::begin_restore() {
+  holding_ = true;
+  has_time_ = false;
+}
+
+void WindowEngine::restore(time_ms watermark) {
+  holding_ = false;
+  has_time_ = true;
+  watermark_ = watermark;
+  // The highest event time then was at most this; a record below it moves
+  // the watermark no further, as before the restart.
+  max_time_ = std::max(max_time_, watermark + config_.lateness);
+  emit_until(watermark, watermark, [](const WindowResult&) {});
 }
 
 void WindowEngine::advance_watermark(time_ms w) {

@@ -1,16 +1,26 @@
 // Consume mode: messages to standard output, one per line. At least once: a
 // record's offset is stored for commit only once the record was flushed.
+// With --acks, exactly once for the whole worker: offsets are committed only
+// when the sink acknowledges a checkpoint (citypipe(7), CHECKPOINTS).
 #include <algorithm>
-#include <map>
+#include <cerrno>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "citypipe/core/control.h"
 #include "citypipe/core/json_write.h"
 #include "citypipe/core/signals.h"
+#include "citypipe/kafka/checkpoints.h"
 #include "kafka_conf.h"
 
 namespace kcatin {
@@ -36,6 +46,16 @@ struct Consumer {
   // in the next generation, before anyone reads those partitions again.
   rd_kafka_topic_partition_list_t* owed = nullptr;
   std::map<std::int32_t, std::int64_t> stored;  // partition -> last offset stored
+  // --acks: the checkpoints written and the acknowledgements read back.
+  bool checkpointed = false;
+  citypipe::CheckpointLedger ledger;
+  std::map<citypipe::TopicPartition, citypipe::CheckpointLedger::Commit> owed_commits;
+  int acks_fd = -1;
+  bool acks_closed = false;
+  std::string acks_buf;
+  citypipe::time_ms last_checkpoint = 0;
+
+  citypipe::TopicPartition tp(std::int32_t p) const { return {s.topic, p}; }
 
   std::uint8_t& of(std::int32_t p) {
     const auto i = static_cast<std::size_t>(p);
@@ -114,10 +134,71 @@ std::string list_partitions(const rd_kafka_topic_partition_list_t* parts) {
   return out;
 }
 
+void write_control(Consumer& c, const citypipe::Control& ctl) {
+  std::string& out = c.tool.out().buffer();
+  out += citypipe::format_control(ctl);
+  out += '\n';
+}
+
+// With --acks: a partition starts where its last acknowledged checkpoint
+// said, and its state comes along (the commit's metadata) in an "assign"
+// line; a revoked one gets a "revoke" line so that its state is dropped
+// unwritten. Nothing is committed here: only acknowledgements commit.
+void on_rebalance_checkpointed(Consumer& c, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+                               bool cooperative) {
+  rd_kafka_t* rk = c.rk;
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    if (auto e = rd_kafka_committed(rk, parts, 10000))
+      c.tool.warn(fmt::format("cannot read committed offsets ({}): reading {} [{}] from the reset position",
+                              rd_kafka_err2str(e), c.s.topic, list_partitions(parts)));
+    if (c.s.verbose) c.tool.warn(fmt::format("assigned {} [{}]", c.s.topic, list_partitions(parts)));
+    for (int i = 0; i < parts->cnt; ++i) {
+      rd_kafka_topic_partition_t& e = parts->elems[i];
+      citypipe::Control ctl;
+      ctl.kind = citypipe::control_kind::assign;
+      ctl.tp = c.tp(e.partition);
+      ctl.offset = e.offset >= 0 ? e.offset : -1;
+      if (e.offset >= 0 && e.metadata != nullptr)
+        ctl.state.assign(static_cast<const char*>(e.metadata), e.metadata_size);
+      if (e.offset < 0) e.offset = RD_KAFKA_OFFSET_INVALID;  // the reset policy decides
+      c.ledger.assigned(ctl.tp, e.offset >= 0 ? std::optional<std::int64_t>(e.offset) : std::nullopt);
+      c.assign(e.partition);
+      write_control(c, ctl);
+    }
+    c.tool.out().flush();
+    if (cooperative) {
+      if (auto* e = rd_kafka_incremental_assign(rk, parts)) rd_kafka_error_destroy(e);
+    } else {
+      rd_kafka_assign(rk, parts);
+    }
+    return;
+  }
+  if (c.s.verbose) c.tool.warn(fmt::format("revoked {} [{}]", c.s.topic, list_partitions(parts)));
+  for (int i = 0; i < parts->cnt; ++i) {
+    citypipe::Control ctl;
+    ctl.kind = citypipe::control_kind::revoke;
+    ctl.tp = c.tp(parts->elems[i].partition);
+    c.ledger.revoked(ctl.tp);
+    c.owed_commits.erase(ctl.tp);
+    c.revoke(parts->elems[i].partition);
+    write_control(c, ctl);
+  }
+  c.tool.out().flush();
+  if (cooperative) {
+    if (auto* e = rd_kafka_incremental_unassign(rk, parts)) rd_kafka_error_destroy(e);
+  } else {
+    rd_kafka_assign(rk, nullptr);
+  }
+}
+
 void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
                   void* opaque) {
   auto* c = static_cast<Consumer*>(opaque);
   const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
+  if (c->checkpointed) {
+    on_rebalance_checkpointed(*c, err, parts, cooperative);
+    return;
+  }
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     if (c->owed) {
       if (auto e = rd_kafka_commit(rk, c->owed, 0); e && c->s.verbose)
@@ -264,6 +345,180 @@ citypipe::Status assign_all(Consumer& c) {
   return citypipe::Status::ok();
 }
 
+// --acks: reads what the sink acknowledged so far (without waiting) and
+// turns each acknowledgement into commits owed.
+void read_acks(Consumer& c) {
+  pollfd p{c.acks_fd, POLLIN, 0};
+  while (!c.acks_closed && ::poll(&p, 1, 0) > 0) {
+    char buf[65536];
+    const ssize_t n = ::read(c.acks_fd, buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) break;
+    if (n <= 0) {
+      // A FIFO's writer came and went; a regular file is only at its end.
+      struct stat st {};
+      if (n < 0 || (::fstat(c.acks_fd, &st) == 0 && S_ISFIFO(st.st_mode))) c.acks_closed = true;
+      break;
+    }
+    c.acks_buf.append(buf, static_cast<std::size_t>(n));
+  }
+  std::size_t from = 0;
+  for (std::size_t nl; (nl = c.acks_buf.find('\n', from)) != std::string::npos; from = nl + 1) {
+    const std::string_view line(c.acks_buf.data() + from, nl - from);
+    if (citypipe::control_kind_of(line) != citypipe::control_kind::checkpoint) continue;
+    std::string error;
+    auto ack = citypipe::parse_control(line, error);
+    if (!ack) {
+      c.tool.warn(fmt::format("{}: {}", c.s.acks_path, error));
+      continue;
+    }
+    for (auto& commit : c.ledger.acknowledged(*ack)) c.owed_commits[commit.tp] = std::move(commit);
+  }
+  c.acks_buf.erase(0, from);
+}
+
+// Commits what acknowledgements allowed; kept for another try if the group
+// refuses (it does while rebalancing).
+void commit_owed(Consumer& c) {
+  if (c.owed_commits.empty()) return;
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(c.owed_commits.size()));
+  for (const auto& [tp, commit] : c.owed_commits) {
+    rd_kafka_topic_partition_t* e = rd_kafka_topic_partition_list_add(list, tp.topic.c_str(), tp.partition);
+    e->offset = commit.offset;
+    if (!commit.metadata.empty()) {  // freed by the list
+      e->metadata = std::malloc(commit.metadata.size());
+      std::memcpy(e->metadata, commit.metadata.data(), commit.metadata.size());
+      e->metadata_size = commit.metadata.size();
+    }
+  }
+  const auto err = rd_kafka_commit(c.rk, list, 0);
+  if (!err) {
+    if (c.s.verbose)
+      for (const auto& [tp, commit] : c.owed_commits)
+        c.tool.warn(fmt::format("committed {} [{}] at {} ({})", tp.topic, tp.partition, commit.offset, commit.metadata));
+    c.owed_commits.clear();
+  } else if (c.s.verbose) {
+    c.tool.warn(fmt::format("cannot commit offsets of group {} yet: {}", c.s.group, rd_kafka_err2str(err)));
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+}
+
+// Writes a checkpoint line when one is due (or forced) and there is news.
+void checkpoint(Consumer& c, bool force) {
+  const citypipe::time_ms now = citypipe::wall_clock_ms();
+  if (!force && (!c.ledger.changed() || now - c.last_checkpoint < c.s.checkpoint_every)) return;
+  c.last_checkpoint = now;
+  write_control(c, c.ledger.checkpoint());
+  c.tool.out().flush();
+}
+
+void serve_acks(Consumer& c) {
+  read_acks(c);
+  commit_owed(c);
+}
+
+// --acks: records and control lines out, acknowledgements in. Ends at -e once
+// every partition held is drained and acknowledged, or on a stop signal after
+// a last checkpoint was acknowledged.
+citypipe::Status loop_checkpointed(Consumer& c) {
+  auto& out = c.tool.out();
+  const auto gone = [&] {
+    return citypipe::Status::error(citypipe::exit_io,
+                                   "the pipeline after kafka-cat-in ended (a stage stopped?): offsets stay at the "
+                                   "last acknowledged checkpoint");
+  };
+  const auto sink_gone = [&] {
+    return citypipe::Status::error(citypipe::exit_unavailable,
+                                   fmt::format("the sink closed {} (it stopped?): offsets stay at the last "
+                                               "acknowledged checkpoint", c.s.acks_path));
+  };
+  bool drained = false;
+  citypipe::time_ms unassigned_since = 0;
+  std::uint32_t since_service = 0;
+  while (!citypipe::stop_requested()) {
+    if (!out.ok()) return gone();
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(c.rk, 0);
+    if (!m) {
+      out.flush();
+      checkpoint(c, false);
+      serve_acks(c);
+      if (c.acks_closed) return sink_gone();
+      if (c.s.exit_at_end && c.had_assignment && c.assigned == 0) {
+        if (!unassigned_since) unassigned_since = citypipe::wall_clock_ms();
+        if (citypipe::wall_clock_ms() - unassigned_since > idle_member_ms && c.ledger.outstanding() == 0 &&
+            c.owed_commits.empty())
+          return citypipe::Status::ok();
+      } else {
+        unassigned_since = 0;
+      }
+      if (c.s.exit_at_end && c.all_at_end()) {
+        if (!drained) {
+          citypipe::Control drain;
+          drain.kind = citypipe::control_kind::drain;
+          write_control(c, drain);
+          checkpoint(c, true);
+          drained = true;
+        } else if (c.ledger.outstanding() == 0 && c.owed_commits.empty()) {
+          return citypipe::Status::ok();
+        }
+      }
+      m = rd_kafka_consumer_poll(c.rk, 100);
+      if (!m) continue;
+    }
+    if (m->err) {
+      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        c.reached_end(m->partition);
+      } else {
+        c.tool.warn(fmt::format("consume error on {}: {}", c.s.topic, rd_kafka_message_errstr(m)));
+        if (m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
+          rd_kafka_message_destroy(m);
+          return citypipe::Status::error(citypipe::exit_unavailable, "cannot read topic " + c.s.topic);
+        }
+      }
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    ++c.tool.stats().in;
+    c.got_record(m->partition);
+    drained = false;
+    const citypipe::TopicPartition tp = c.tp(m->partition);
+    if (!looks_like_object({static_cast<const char*>(m->payload), m->len})) {
+      const bool go_on = c.tool.bad_input().report(fmt::format("{}[{}]", c.s.topic, m->partition),
+                                                   static_cast<std::uint64_t>(m->offset), "not a JSON object",
+                                                   {static_cast<const char*>(m->payload), m->len});
+      c.ledger.written(tp, m->offset);  // skipped by policy, still done with
+      rd_kafka_message_destroy(m);
+      if (!go_on) return citypipe::Status::ok();
+      continue;
+    }
+    append_record(out.buffer(), m, c.s.topic, true);
+    c.ledger.written(tp, m->offset);
+    rd_kafka_message_destroy(m);
+    ++c.tool.stats().out;
+    out.commit();
+    if (++since_service == 1024) {
+      since_service = 0;
+      checkpoint(c, false);
+      serve_acks(c);
+    }
+  }
+  // A stop: nothing more is written after one last checkpoint, which is
+  // waited for (records read meanwhile are left to the next reader).
+  out.flush();
+  if (!out.ok()) return gone();
+  checkpoint(c, true);
+  const auto deadline = citypipe::wall_clock_ms() + commit_budget_ms;
+  while ((c.ledger.outstanding() > 0 || !c.owed_commits.empty()) && citypipe::wall_clock_ms() < deadline) {
+    if (rd_kafka_message_t* m = rd_kafka_consumer_poll(c.rk, 100)) rd_kafka_message_destroy(m);
+    out.flush();
+    serve_acks(c);
+    if (c.acks_closed || !out.ok()) break;
+  }
+  if (c.ledger.outstanding() > 0 || !c.owed_commits.empty())
+    c.tool.warn(fmt::format("stopped before the last checkpoint was acknowledged and committed: the next "
+                            "reader repeats what followed the one before (nothing is lost)"));
+  return citypipe::Status::ok();
+}
+
 }  // namespace
 
 citypipe::Status consume(citypipe::Tool& tool, const Settings& s) {
@@ -288,7 +543,20 @@ citypipe::Status consume(citypipe::Tool& tool, const Settings& s) {
     defaults.insert(defaults.end(), {{"group.id", fmt::format("kafka-cat-in-{}", ::getpid())},
                                      {"enable.auto.commit", "false"}});
   }
-  if (c.group) {
+  c.checkpointed = !s.acks_path.empty();
+  if (c.checkpointed) {
+    c.acks_fd = ::open(s.acks_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (c.acks_fd < 0)
+      return citypipe::Status::error(citypipe::exit_no_input,
+                                     fmt::format("--acks {}: {}", s.acks_path, std::strerror(errno)));
+    defaults.insert(defaults.end(), {
+        {"group.id", s.group},
+        // Only acknowledgements commit (citypipe(7), CHECKPOINTS).
+        {"enable.auto.offset.store", "false"},
+        {"enable.auto.commit", "false"},
+        {"auto.offset.reset", "earliest"},
+    });
+  } else if (c.group) {
     defaults.insert(defaults.end(), {
         {"group.id", s.group},
         // We store offsets ourselves, after the record was flushed; librdkafka
@@ -323,6 +591,14 @@ citypipe::Status consume(citypipe::Tool& tool, const Settings& s) {
     rd_kafka_topic_partition_list_destroy(topics);
   } else {
     status = assign_all(c);
+  }
+
+  if (c.checkpointed && status.is_ok()) {
+    status = loop_checkpointed(c);
+    rd_kafka_consumer_close(c.rk);
+    rd_kafka_destroy(c.rk);
+    ::close(c.acks_fd);
+    return status;
   }
 
   auto& out = tool.out();

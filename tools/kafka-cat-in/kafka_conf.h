@@ -29,6 +29,8 @@ struct Settings {
   bool exit_at_end = false;
   std::uint64_t max_records = 0;  // 0: no limit
   bool meta = false;
+  std::string acks_path;                       // --acks: checkpoints, commits on acknowledgement
+  citypipe::time_ms checkpoint_every = 1000;
   bool verbose = false;
 };
 

@@ -42,6 +42,13 @@ int main(int argc, char** argv) {
   app.add_option("-c", s.max_records, "Consume: exit after N records")->type_name("N")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 62));
   app.add_flag("--meta", s.meta, "Consume: add \"_kafka\":{topic,partition,offset,key,timestamp} to each record");
+  std::string checkpoint_every = "1s";
+  app.add_option("--acks", s.acks_path,
+                 "Consume with -G, exactly once: write checkpoint lines and commit offsets only once the sink "
+                 "acknowledges them through PATH, a FIFO (citypipe(7), CHECKPOINTS); implies --meta")
+      ->type_name("PATH");
+  app.add_option("--checkpoint-every", checkpoint_every, "With --acks: a checkpoint this often (default 1s)")
+      ->type_name("D");
   app.add_flag("-v,--verbose", s.verbose, "Report assignments and commits on standard error");
   if (auto rc = tool.parse(argc, argv)) return *rc;
 
@@ -69,9 +76,14 @@ int main(int argc, char** argv) {
     s.start_given = true;
   }
 
+  if (auto d = citypipe::parse_duration(checkpoint_every); d && *d > 0) {
+    s.checkpoint_every = *d;
+  } else {
+    return usage("--checkpoint-every: expected a duration such as 500ms or 1s, got " + checkpoint_every);
+  }
   if (!consume_mode) {
-    if (s.start_given || !s.group.empty() || s.exit_at_end || s.max_records || s.meta)
-      return usage("-G, -o, -e, -c and --meta apply to consume mode (-C)");
+    if (s.start_given || !s.group.empty() || s.exit_at_end || s.max_records || s.meta || !s.acks_path.empty())
+      return usage("-G, -o, -e, -c, --meta and --acks apply to consume mode (-C)");
     return tool.finish(kcatin::produce(tool, s));
   }
   for (const auto& f : tool.options().inputs)
@@ -80,5 +92,11 @@ int main(int argc, char** argv) {
   if (s.start.where == citypipe::StartOffset::kind::stored && s.group.empty())
     return usage("-o stored needs a consumer group (-G)");
   if (!s.group.empty() && s.partition >= 0) return usage("-p cannot be combined with -G");
+  if (!s.acks_path.empty()) {
+    if (s.group.empty()) return usage("--acks needs a consumer group (-G): offsets are committed to it");
+    if (s.start_given || s.max_records)
+      return usage("--acks resumes where the group's checkpoints say: -o and -c do not apply");
+    s.meta = true;  // the stateful stages need each record's partition and offset
+  }
   return tool.finish(kcatin::consume(tool, s));
 }

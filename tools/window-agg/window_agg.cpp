@@ -8,6 +8,8 @@
 
 #include <poll.h>
 
+#include <fmt/format.h>
+
 #include "citypipe/core/json_write.h"
 #include "citypipe/core/ordered_pool.h"
 #include "citypipe/core/signals.h"
@@ -118,6 +120,7 @@ Status WindowAgg::setup() {
     if (!idle_ || *idle_ <= 0)
       return Status::error(exit_usage, "--idle-timeout: bad duration '" + o_.idle_timeout + "'");
   }
+  if (idle_ || o_.processing_time) idle_watermark_.emplace(lateness_, idle_, o_.processing_time);
   if (!o_.late_file.empty()) {
     late_ = std::fopen(o_.late_file.c_str(), "w");
     if (late_ == nullptr) return Status::error(exit_io, o_.late_file + ": " + std::strerror(errno));
@@ -164,16 +167,34 @@ bool WindowAgg::first_record(const JsonRecord& rec) {
   emit_per_chunk_ = !o_.emit_empty && std::all_of(specs_.begin(), specs_.end(), [](const WindowSpec& w) {
                       return w.kind != window_kind::session && w.step == w.size;
                     });
-  engine_ = std::make_unique<WindowEngine>(std::move(config));
+  config_ = std::move(config);
+  if (!partitioned_ && rec.find("_kafka") != nullptr) partitioned_ = true;
   return true;
 }
 
-void WindowAgg::write_window(const WindowResult& r, std::string& out) const {
+void WindowAgg::start_engine(Partition& p) {
+  p.engine = std::make_unique<WindowEngine>(*config_);
+  if (p.restore_watermark && p.restore_until > p.assigned_offset.value_or(0)) {
+    p.engine->begin_restore();
+  } else if (p.restore_watermark) {
+    p.engine->restore(*p.restore_watermark);
+    p.restore_watermark.reset();
+  }
+}
+
+WindowEngine::Sink WindowAgg::window_writer(const WindowEngine& engine) {
+  return [this, &engine](const WindowResult& r) {
+    write_window(r, engine, tool_.out().buffer());
+    ++tool_.stats().out;
+  };
+}
+
+void WindowAgg::write_window(const WindowResult& r, const WindowEngine& engine, std::string& out) const {
   ObjectWriter w(out);
   w.key("window").string(window_names_[r.window]);
   w.key("window_start").time(r.start);
   w.key("window_end").time(r.end);
-  const std::string& key = engine_->key_text(r.key);
+  const std::string& key = engine.key_text(r.key);
   std::size_t pos = 0;
   for (const auto& k : keys_) {
     const std::size_t sep = std::min(key.find(key_separator, pos), key.size());
@@ -198,25 +219,20 @@ void WindowAgg::write_window(const WindowResult& r, std::string& out) const {
 // Live input only: while standard input is quiet, close windows by the wall
 // clock (--processing-time, --idle-timeout) instead of blocking in read().
 void WindowAgg::wait_for_input(RecordInput& in) {
-  if (!engine_ || (!o_.processing_time && !idle_) || in.reader().current_file() != "<stdin>") return;
-  const WindowEngine::Sink sink = [this](const WindowResult& r) {
-    write_window(r, tool_.out().buffer());
-    ++tool_.stats().out;
-  };
+  if (!config_ || !idle_watermark_ || in.reader().current_file() != "<stdin>") return;
   for (;;) {
     const time_ms now = wall_clock_ms();
     std::optional<time_ms> deadline;
-    const auto next = engine_->next_end();
-    if (o_.processing_time) {
-      engine_->advance_watermark(now - lateness_);
-      if (next) deadline = *next + lateness_;
-    } else {
-      const time_ms idle_from = last_arrival_ + *idle_;
-      if (now >= idle_from) engine_->advance_watermark(max_event_ + (now - last_arrival_) - lateness_);
-      // When the extrapolated watermark reaches the next window end.
-      if (next) deadline = std::max(idle_from, last_arrival_ + (*next + lateness_ - max_event_));
-    }
-    if (engine_->emit(sink) > 0) tool_.out().flush();
+    std::size_t emitted = 0;
+    each_partition([&](Partition& p) {
+      if (!p.engine || p.engine->restoring()) return;
+      if (auto w = idle_watermark_->at(now, p.max_event, p.last_arrival)) p.engine->advance_watermark(*w);
+      if (const auto next = p.engine->next_end())
+        if (auto due = idle_watermark_->due(*next, p.max_event, p.last_arrival); due && (!deadline || *due < *deadline))
+          deadline = due;
+      emitted += p.engine->emit(window_writer(*p.engine));
+    });
+    if (emitted > 0) tool_.out().flush();
     int timeout = -1;
     if (deadline) timeout = static_cast<int>(std::clamp<time_ms>(*deadline - wall_clock_ms(), 1, 60000));
     pollfd p{0, POLLIN, 0};
@@ -255,10 +271,31 @@ std::optional<std::string> WindowAgg::extract(const JsonRecord& rec, Slots& slot
   return std::nullopt;
 }
 
-// The key's id; a key seen for the first time gets the next id, and the
-// engine its JSON text (built from the record only then).
-std::uint32_t WindowAgg::key_id(std::string_view lookup, const JsonRecord* rec, std::string_view line) {
-  if (auto known = key_ids_.find(lookup); known != key_ids_.end()) return known->second;
+// The partition a record belongs to, by its "_kafka" member; nullptr with why
+// set when partitioned input lacks it.
+WindowAgg::Partition* WindowAgg::partition_of(const JsonRecord& rec, Slots& slots, std::int64_t& position,
+                                              std::string& why) {
+  if (!partitioned_) return &plain_;
+  const JsonField* f = rec.find(kafka_name_, slots.kafka);
+  std::optional<KafkaPosition> at;
+  if (f != nullptr && f->type == json_type::object) at = kafka_position(f->text);
+  if (!at) {
+    why = "no \"_kafka\" topic, partition and offset (the input is partitioned: kafka-cat-in -C --meta)";
+    return nullptr;
+  }
+  position = at->offset;
+  if (last_part_ != nullptr && last_tp_.partition == at->partition && last_tp_.topic == at->topic)
+    return last_part_;
+  last_tp_ = TopicPartition{std::string(at->topic), at->partition};
+  last_part_ = &parts_[last_tp_];
+  return last_part_;
+}
+
+// The key's id in partition p; a key seen there for the first time gets the
+// engine's next id and its JSON text (built from the record only then).
+std::uint32_t WindowAgg::key_id(Partition& p, std::string_view lookup, const JsonRecord* rec,
+                                std::string_view line) {
+  if (auto known = p.key_ids.find(lookup); known != p.key_ids.end()) return known->second;
   JsonRecord reparsed;
   if (rec == nullptr) {
     std::string error;
@@ -271,9 +308,17 @@ std::uint32_t WindowAgg::key_id(std::string_view lookup, const JsonRecord* rec, 
     if (k > 0) text += key_separator;
     append_key_piece(text, rec->find(key_names_[k], slots.keys[k]));
   }
-  const auto id = static_cast<std::uint32_t>(key_ids_.size());
-  key_ids_.emplace(lookup, id);
-  engine_->intern_key(text);
+  const std::uint32_t id = p.engine->intern_key(text);
+  p.key_ids.emplace(lookup, id);
+  if (partitioned_ && !warned_shared_key_) {
+    auto [home, fresh] = key_home_.try_emplace(std::string(lookup), last_tp_);
+    if (!fresh && home->second != last_tp_) {
+      tool_.warn(fmt::format("key {} comes from partitions {} and {} of {}: its windows are counted per "
+                             "partition; produce with -k on the window key (kafka-cat-in -k)",
+                             text, home->second.partition, last_tp_.partition, last_tp_.topic));
+      warned_shared_key_ = true;
+    }
+  }
   return id;
 }
 
@@ -287,42 +332,141 @@ WindowAgg::Slots WindowAgg::make_slots() const {
   return s;
 }
 
-void WindowAgg::add(std::uint32_t key, time_ms t, std::span<const double> values,
-                    std::span<const std::uint8_t> trues, std::string_view raw) {
-  max_event_ = have_event_ ? std::max(max_event_, t) : t;
-  have_event_ = true;
-  if (engine_->add(key, t, values, trues) && late_ != nullptr) {
-    std::fwrite(raw.data(), 1, raw.size(), late_);
-    std::fputc('\n', late_);
+void WindowAgg::add(Partition& p, std::uint32_t key, time_ms t, std::span<const double> values,
+                    std::span<const std::uint8_t> trues, std::string_view raw, std::int64_t position) {
+  WindowEngine& engine = *p.engine;
+  if (engine.restoring() && position >= p.restore_until) {
+    engine.restore(*p.restore_watermark);  // the rebuilt state is complete
+    p.restore_watermark.reset();
+  }
+  p.max_event = p.have_event ? std::max(p.max_event, t) : t;
+  p.have_event = true;
+  p.next = position + 1;
+  if (engine.add(key, t, values, trues, position)) {
+    ++late_count_;
+    if (late_ != nullptr) {
+      std::fwrite(raw.data(), 1, raw.size(), late_);
+      std::fputc('\n', late_);
+    }
+  }
+  if (engine.restoring() && position + 1 >= p.restore_until) {
+    engine.restore(*p.restore_watermark);
+    p.restore_watermark.reset();
   }
 }
 
-void WindowAgg::emit() {
-  std::string& out = tool_.out().buffer();
-  engine_->emit([&](const WindowResult& r) {
-    write_window(r, out);
-    ++tool_.stats().out;
-  });
+void WindowAgg::emit(Partition& p) {
+  p.engine->emit(window_writer(*p.engine));
   tool_.out().commit();
+}
+
+void WindowAgg::finish(Partition& p) {
+  if (!p.engine) return;
+  if (p.engine->restoring()) {
+    p.engine->restore(*p.restore_watermark);
+    p.restore_watermark.reset();
+  }
+  time_ms last_end = std::numeric_limits<time_ms>::min();
+  const auto write = window_writer(*p.engine);
+  p.engine->finish([&](const WindowResult& r) {
+    last_end = std::max(last_end, r.end);
+    write(r);
+    tool_.out().commit();
+  });
+  // Windows written now count as emitted should the partition go on later.
+  if (last_end != std::numeric_limits<time_ms>::min()) p.engine->advance_watermark(last_end);
 }
 
 // One record on this thread: live input, and the first record of a replay.
 bool WindowAgg::add_one(const JsonRecord& rec, RecordInput& in) {
-  if (!engine_) {
+  if (!config_) {
     if (!o_.processing_time && !rec.time(o_.time_field)) return in.reject(time_reason());
     first_record(rec);
     slots_ = make_slots();
     values_.resize(fields_.size());
     trues_row_.resize(trues_.size());
   }
-  std::string lookup;
+  std::string lookup, why;
   Row row{0, values_.data(), trues_row_.data(), &lookup};
   if (auto bad = extract(rec, slots_, row)) return in.reject(*bad);
-  const std::uint32_t id = key_id(lookup, &rec, rec.raw());
-  if (idle_) last_arrival_ = wall_clock_ms();
-  add(id, row.time, values_, trues_row_, rec.raw());
-  emit();
+  std::int64_t position = 0;
+  Partition* p = partition_of(rec, slots_, position, why);
+  if (p == nullptr) return in.reject(why);
+  if (!p->engine) start_engine(*p);
+  const std::uint32_t id = key_id(*p, lookup, &rec, rec.raw());
+  if (idle_) p->last_arrival = wall_clock_ms();
+  add(*p, id, row.time, values_, trues_row_, rec.raw(), position);
+  emit(*p);
   return true;
+}
+
+// A control line, in input order (citypipe(7), CHECKPOINTS). Every one is
+// passed on; false when the tool must stop.
+bool WindowAgg::on_control(std::string_view line) {
+  const control_kind kind = control_kind_of(line);
+  std::string& out = tool_.out().buffer();
+  if (kind == control_kind::other) {
+    out.append(line).push_back('\n');
+    tool_.out().commit();
+    return true;
+  }
+  std::string error;
+  auto c = parse_control(line, error);
+  if (!c) return tool_.bad_input().report(tool_.name(), 0, error, line);
+  if (kind != control_kind::drain) {
+    if (o_.emit_empty || o_.processing_time) {
+      tool_.warn("--emit-empty and --processing-time cannot be checkpointed (kafka-cat-in --acks)");
+      return false;
+    }
+    partitioned_ = checkpointed_ = true;
+  }
+  last_part_ = nullptr;  // parts_ may change
+  switch (kind) {
+    case control_kind::checkpoint: checkpoint(*c); out += format_control(*c); break;
+    case control_kind::assign: {
+      Partition& p = parts_[c->tp] = Partition{};
+      p.assigned_offset = c->offset;
+      p.assigned_state = c->state;
+      p.next = c->offset;
+      long long w = 0, n = 0;
+      if (std::sscanf(c->state.c_str(), "w=%lld;n=%lld", &w, &n) == 2) {
+        p.restore_watermark = static_cast<time_ms>(w);
+        p.restore_until = static_cast<std::int64_t>(n);
+      }
+      out.append(line);
+      break;
+    }
+    case control_kind::revoke:
+      parts_.erase(c->tp);
+      out.append(line);
+      break;
+    case control_kind::drain:
+      each_partition([this](Partition& p) { finish(p); });
+      out.append(line);
+      break;
+    case control_kind::other: break;
+  }
+  out.push_back('\n');
+  tool_.out().commit();
+  return tool_.out().ok();
+}
+
+// Fills in each part's restart offset (the oldest record an open window
+// holds) and state (the watermark, and how far records were seen), so that a
+// restart replays from there and rebuilds exactly the windows now open.
+void WindowAgg::checkpoint(Control& c) {
+  for (CheckpointPart& part : c.parts) {
+    auto it = parts_.find(part.tp);
+    if (it == parts_.end()) continue;  // nothing read: the offset says all
+    Partition& p = it->second;
+    if (!p.engine || p.engine->restoring()) {  // still as assigned
+      part.restart = std::min(part.next, p.assigned_offset.value_or(part.next));
+      part.state = p.assigned_state;
+      continue;
+    }
+    part.restart = std::min(part.next, p.engine->oldest_position().value_or(part.next));
+    if (auto w = p.engine->watermark()) part.state = fmt::format("w={};n={}", *w, part.next);
+  }
 }
 
 // A replay of files: this thread reads lines into chunks, worker threads
@@ -359,6 +503,10 @@ void WindowAgg::parse_chunk(Chunk& c, JsonParser& parser, Slots& slots) const {
   std::vector<std::uint8_t> trues(trues_.size());
   for (std::size_t i = 0; i < c.lines(); ++i) {
     const std::string_view line = c.line(i);
+    if (is_control_line(line)) {
+      c.good[i] = 2;
+      continue;
+    }
     const std::size_t capacity = c.text.size() - static_cast<std::size_t>(line.data() - c.text.data());
     if (!parser.parse(line, capacity, rec, error)) {
       c.reasons.push_back(error);
@@ -384,10 +532,16 @@ bool WindowAgg::add_chunk(const Chunk& c) {
   const std::size_t nf = fields_.size(), nt = trues_.size();
   std::size_t good = 0, bad = 0;
   std::uint32_t key_from = 0;
+  Partition& p = plain_;
   for (std::size_t i = 0; i < c.lines(); ++i) {
+    if (c.good[i] == 2) {
+      emit(p);
+      if (!on_control(c.line(i))) return false;
+      continue;
+    }
     if (!c.good[i]) {
       if (!tool_.bad_input().report(c.file, c.first_line + i, c.reasons[bad++], c.line(i))) {
-        emit();
+        emit(p);
         return false;
       }
       continue;
@@ -395,12 +549,13 @@ bool WindowAgg::add_chunk(const Chunk& c) {
     ++tool_.stats().in;
     const std::string_view lookup = std::string_view(c.keys).substr(key_from, c.key_ends[good] - key_from);
     key_from = c.key_ends[good];
-    const std::uint32_t id = key_id(lookup, nullptr, c.line(i));
-    add(id, c.times[good], std::span(c.values).subspan(good * nf, nf), std::span(c.trues).subspan(good * nt, nt), c.line(i));
-    if (!emit_per_chunk_) emit();
+    const std::uint32_t id = key_id(p, lookup, nullptr, c.line(i));
+    add(p, id, c.times[good], std::span(c.values).subspan(good * nf, nf), std::span(c.trues).subspan(good * nt, nt),
+        c.line(i), 0);
+    if (!emit_per_chunk_) emit(p);
     ++good;
   }
-  emit();  // closes nothing more when emitted per record
+  emit(p);  // closes nothing more when emitted per record
   tool_.update_metrics();
   return tool_.out().ok();
 }
@@ -476,27 +631,24 @@ Status WindowAgg::run() {
     tool_.update_metrics();
     wait_for_input(in);
   });
+  in.on_control([this](std::string_view line) { return on_control(line); });
   const auto& inputs = tool_.options().inputs;
   const bool replay = !o_.processing_time && !idle_ && !inputs.empty() &&
                       std::none_of(inputs.begin(), inputs.end(), [](const std::string& f) { return f == "-"; });
   JsonRecord rec;
   while (in.next(rec)) {
     if (!add_one(rec, in)) break;
-    if (replay && engine_) {
+    if (replay && !partitioned_ && plain_.engine) {
       add_replay(in);
       break;
     }
   }
-  if (engine_) tool_.stats().set_extra("late", engine_->late_records());
+  tool_.stats().set_extra("late", late_count_);
   Status status = in.status();
-  const auto out_line = [this](const WindowResult& r) {
-    write_window(r, tool_.out().buffer());
-    tool_.out().commit();
-    ++tool_.stats().out;
-  };
   // After a signal or an error the open windows are incomplete: drop them.
-  if (engine_ && status.is_ok() && !stop_requested() && !tool_.bad_input().stopped() && out.ok())
-    engine_->finish(out_line);
+  // Under checkpoints they are rebuilt by whoever reads on: only "drain" ends them.
+  if (status.is_ok() && !stop_requested() && !tool_.bad_input().stopped() && out.ok() && !checkpointed_)
+    each_partition([this](Partition& p) { finish(p); });
   if (late_ != nullptr && (std::fflush(late_) != 0 || std::ferror(late_)) && status.is_ok())
     status = Status::error(exit_io, o_.late_file + ": write error");
   return status;

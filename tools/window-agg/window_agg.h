@@ -11,10 +11,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include <map>
+
+#include "citypipe/core/control.h"
 #include "citypipe/core/json_record.h"
 #include "citypipe/core/status.h"
 #include "citypipe/core/tool.h"
 #include "citypipe/window/engine.h"
+#include "citypipe/window/watermark.h"
 
 namespace citypipe {
 
@@ -48,7 +52,7 @@ class WindowAgg {
   // Where each field was in the last record, to look there first.
   struct Slots {
     std::vector<std::size_t> fields, trues, keys;
-    std::size_t time = 0;
+    std::size_t time = 0, kafka = 0;
   };
   struct Row {
     time_ms time;
@@ -56,21 +60,51 @@ class WindowAgg {
     std::uint8_t* trues;       // trues_.size()
     std::string* key;          // the look-up key is appended here
   };
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  // The windows of one Kafka partition (or of the whole input, when records
+  // carry no "_kafka"), with their own watermark: a partition's backlog never
+  // makes another's records late, and a partition's state can be dropped or
+  // rebuilt alone (citypipe(7), CHECKPOINTS).
+  struct Partition {
+    std::unique_ptr<WindowEngine> engine;  // made at the partition's first record
+    std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> key_ids;
+    time_ms max_event = 0, last_arrival = 0;
+    bool have_event = false;
+    std::int64_t next = 0;                 // offset after the last record seen
+    // From "assign": where reading resumed and the state committed with it.
+    std::optional<std::int64_t> assigned_offset;
+    std::string assigned_state;
+    std::optional<time_ms> restore_watermark;  // rebuild, then restore to this
+    std::int64_t restore_until = 0;            // records below were seen before
+  };
 
   bool first_record(const JsonRecord& rec);
   Slots make_slots() const;
   std::string time_reason() const;
   std::optional<std::string> extract(const JsonRecord& rec, Slots& slots, Row& row) const;
-  std::uint32_t key_id(std::string_view lookup, const JsonRecord* rec, std::string_view line);
-  void add(std::uint32_t key, time_ms t, std::span<const double> values,
-           std::span<const std::uint8_t> trues, std::string_view raw);
-  void emit();  // writes the windows the watermark closed
+  Partition* partition_of(const JsonRecord& rec, Slots& slots, std::int64_t& position, std::string& why);
+  void start_engine(Partition& p);
+  std::uint32_t key_id(Partition& p, std::string_view lookup, const JsonRecord* rec, std::string_view line);
+  void add(Partition& p, std::uint32_t key, time_ms t, std::span<const double> values,
+           std::span<const std::uint8_t> trues, std::string_view raw, std::int64_t position);
+  void emit(Partition& p);  // writes the windows the watermark closed
+  void finish(Partition& p);  // writes every open window
   bool add_one(const JsonRecord& rec, RecordInput& in);
   void add_replay(RecordInput& in);
   void parse_chunk(Chunk& c, JsonParser& parser, Slots& slots) const;
   bool add_chunk(const Chunk& c);
-  void write_window(const WindowResult& r, std::string& out) const;
+  bool on_control(std::string_view line);
+  void checkpoint(Control& c);
+  WindowEngine::Sink window_writer(const WindowEngine& engine);
+  void write_window(const WindowResult& r, const WindowEngine& engine, std::string& out) const;
   void wait_for_input(RecordInput& in);
+  template <class F> void each_partition(F&& f) {
+    if (!partitioned_) f(plain_);
+    for (auto& [tp, p] : parts_) f(p);
+  }
 
   Tool& tool_;
   WindowAggOptions o_;
@@ -82,26 +116,30 @@ class WindowAgg {
   std::vector<std::string> fields_;
   std::vector<std::string> trues_;
   std::vector<FieldName> field_names_, true_names_, key_names_;  // the same, for look-ups
-  FieldName time_name_;
+  FieldName time_name_, kafka_name_{"_kafka"};
   std::vector<std::string> columns_;  // "temperature_avg", ... field-major
   time_ms offset_ = 0;
   time_ms lateness_ = 0;
   std::optional<time_ms> idle_;
-  std::unique_ptr<WindowEngine> engine_;
+  std::optional<IdleWatermark> idle_watermark_;
+  std::optional<WindowConfig> config_;  // set by the first record
   bool emit_per_chunk_ = false;  // replay: emit after each chunk, not each record
   std::FILE* late_ = nullptr;
+  std::uint64_t late_count_ = 0;
   Slots slots_;  // of this thread
   std::vector<double> values_;
   std::vector<std::uint8_t> trues_row_;
   JsonParser main_parser_;
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> key_ids_;
-  time_ms max_event_ = 0;
-  bool have_event_ = false;
-  time_ms last_arrival_ = 0;
+  // Records carry "_kafka" (kafka-cat-in --meta) or control lines came: one
+  // Partition each in parts_; otherwise everything goes to plain_.
+  bool partitioned_ = false;
+  bool checkpointed_ = false;  // control lines came: only "drain" emits open windows
+  Partition plain_;
+  std::map<TopicPartition, Partition> parts_;
+  Partition* last_part_ = nullptr;  // records come in runs of one partition
+  TopicPartition last_tp_;
+  std::unordered_map<std::string, TopicPartition, StringHash, std::equal_to<>> key_home_;
+  bool warned_shared_key_ = false;
 };
 
 }  // namespace citypipe

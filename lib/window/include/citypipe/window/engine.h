@@ -73,9 +73,23 @@ class WindowEngine {
   // Adds one record; values.size() == fields, trues.size() == true_counters,
   // NaN values are "no value". Returns true if the record was late for at
   // least one window definition (it then counts in none of that definition's
-  // windows). Closed windows are handed out by emit(), not here.
+  // windows). Closed windows are handed out by emit(), not here. position is
+  // the record's place in its source (a Kafka offset), for oldest_position().
   bool add(std::uint32_t key, time_ms t, std::span<const double> values,
-           std::span<const std::uint8_t> trues);
+           std::span<const std::uint8_t> trues, std::int64_t position = 0);
+
+  // The lowest position among the records that open windows hold, nullopt
+  // when no window is open: where a replay must start to rebuild them.
+  std::optional<std::int64_t> oldest_position() const;
+
+  // Rebuilding after a restart (citypipe(7), CHECKPOINTS): between
+  // begin_restore() and restore(w), records are taken into windows without
+  // watermark, lateness or emission; restore(w) then sets the watermark to w
+  // and drops, unemitted, every window that w closes (emitted before the
+  // restart), leaving the state the engine had when its watermark was w.
+  void begin_restore();
+  void restore(time_ms watermark);
+  bool restoring() const { return holding_; }
 
   // Raises the watermark to at least w (idle timeout, processing time).
   void advance_watermark(time_ms w);
@@ -97,6 +111,7 @@ class WindowEngine {
   struct Slot {
     time_ms end;  // pane end, or session end
     WindowAccumulator acc;
+    std::int64_t oldest = INT64_MAX;  // lowest position of its records
   };
   struct KeyState {
     std::map<time_ms, Slot> slots;  // panes or sessions by start
@@ -121,9 +136,9 @@ class WindowEngine {
   };
 
   bool add_paned(DefState& d, std::uint32_t key, time_ms t, std::span<const double> values,
-                 std::span<const std::uint8_t> trues);
+                 std::span<const std::uint8_t> trues, std::int64_t position);
   bool add_session(DefState& d, std::uint32_t key, time_ms t, std::span<const double> values,
-                   std::span<const std::uint8_t> trues);
+                   std::span<const std::uint8_t> trues, std::int64_t position);
   std::size_t emit_until(time_ms w, std::optional<time_ms> empty_limit, const Sink& sink);
   time_ms align(time_ms t, time_ms unit) const;
 
@@ -133,6 +148,7 @@ class WindowEngine {
   std::vector<time_ms> key_first_time_;
   std::unordered_map<std::string, std::uint32_t> key_ids_;
   bool has_time_ = false;
+  bool holding_ = false;  // between begin_restore() and restore()
   time_ms max_time_ = 0;
   time_ms watermark_ = 0;
   std::uint64_t late_ = 0;
