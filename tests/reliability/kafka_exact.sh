@@ -44,11 +44,14 @@ worker() {
   local kc=kc_$n ifs=if_$n wa=wa_$n pg=pg_$n
   on_exit "kill -9 ${!kc} ${!ifs} ${!wa} ${!pg} 2>/dev/null"
 }
-# wait_worker NAME: waits for all four stages; sets rc_NAME to the statuses.
+# wait_worker NAME: waits (up to 90 s) for all four stages; sets rc_NAME to
+# their statuses.
 wait_worker() {
-  local n=$1 s r=""
+  local n=$1 s r="" i
   for s in kc if wa pg; do
     local v=${s}_$n rc=0
+    for ((i = 0; i < 900; i++)); do kill -0 "${!v}" 2> /dev/null || break; sleep 0.1; done
+    kill -0 "${!v}" 2> /dev/null && fail "worker $n's $s did not end within 90 s: $(logs)"
     wait "${!v}" 2> /dev/null || rc=$?
     r+="$s=$rc "
   done
@@ -85,6 +88,7 @@ for round in $(seq "$rounds"); do
   case "$rc_w2" in *"kc=0 "*) fail "worker 2's kafka-cat-in ended 0 after its window-agg died: $rc_w2";; esac
   assert_contains "$T/w2/kc.err" "ended" "round $round: worker 2's consumer says its pipeline ended ($rc_w2)"
   rm -rf "$T/w2"; worker w2
+  for _ in $(seq 1200); do kill -0 "$producer" 2> /dev/null || break; sleep 0.1; done
   wait "$producer" || fail "the producer failed: $(cat "$T/produce.err")"
   n=$(count_lines "$T/sent")
   nap 5

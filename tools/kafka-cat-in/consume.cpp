@@ -519,11 +519,10 @@ citypipe::Status loop_checkpointed(Consumer& c) {
   return citypipe::Status::ok();
 }
 
-}  // namespace
-
-citypipe::Status consume(citypipe::Tool& tool, const Settings& s) {
-  Consumer c(tool, s);
-  c.group = !s.group.empty();
+// Our defaults under the user's -X/-F: fetching tuned for a live stream,
+// and for a group, who commits what.
+std::vector<std::pair<std::string, std::string>> consumer_defaults(const Settings& s, bool group,
+                                                                   bool checkpointed) {
   std::vector<std::pair<std::string, std::string>> defaults = {
       {"enable.partition.eof", s.exit_at_end ? "true" : "false"},
       // Fetch what arrives at once: latency over batching for a live stream.
@@ -537,18 +536,7 @@ citypipe::Status consume(citypipe::Tool& tool, const Settings& s) {
       {"fetch.max.bytes", "1048576"},
       {"queued.min.messages", "1000000"},
   };
-  if (!c.group) {
-    // librdkafka wants a group id even for a plain assign(); nothing is
-    // committed under it.
-    defaults.insert(defaults.end(), {{"group.id", fmt::format("kafka-cat-in-{}", ::getpid())},
-                                     {"enable.auto.commit", "false"}});
-  }
-  c.checkpointed = !s.acks_path.empty();
-  if (c.checkpointed) {
-    c.acks_fd = ::open(s.acks_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (c.acks_fd < 0)
-      return citypipe::Status::error(citypipe::exit_no_input,
-                                     fmt::format("--acks {}: {}", s.acks_path, std::strerror(errno)));
+  if (checkpointed) {
     defaults.insert(defaults.end(), {
         {"group.id", s.group},
         // Only acknowledgements commit (citypipe(7), CHECKPOINTS).
@@ -556,7 +544,7 @@ citypipe::Status consume(citypipe::Tool& tool, const Settings& s) {
         {"enable.auto.commit", "false"},
         {"auto.offset.reset", "earliest"},
     });
-  } else if (c.group) {
+  } else if (group) {
     defaults.insert(defaults.end(), {
         {"group.id", s.group},
         // We store offsets ourselves, after the record was flushed; librdkafka
@@ -566,9 +554,26 @@ citypipe::Status consume(citypipe::Tool& tool, const Settings& s) {
         {"auto.commit.interval.ms", "1000"},
         {"auto.offset.reset", s.start.where == citypipe::StartOffset::kind::end ? "latest" : "earliest"},
     });
+  } else {
+    // librdkafka wants a group id even for a plain assign(); nothing is
+    // committed under it.
+    defaults.insert(defaults.end(), {{"group.id", fmt::format("kafka-cat-in-{}", ::getpid())},
+                                     {"enable.auto.commit", "false"}});
+  }
+  return defaults;
+}
+
+// Creates the consumer and joins the group or assigns the partitions.
+citypipe::Status open(Consumer& c) {
+  const Settings& s = c.s;
+  if (c.checkpointed) {
+    c.acks_fd = ::open(s.acks_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (c.acks_fd < 0)
+      return citypipe::Status::error(citypipe::exit_no_input,
+                                     fmt::format("--acks {}: {}", s.acks_path, std::strerror(errno)));
   }
   rd_kafka_conf_t* conf = nullptr;
-  if (auto st = make_conf(s, defaults, conf); !st.is_ok()) return st;
+  if (auto st = make_conf(s, consumer_defaults(s, c.group, c.checkpointed), conf); !st.is_ok()) return st;
   rd_kafka_conf_set_opaque(conf, &c);
   rd_kafka_conf_set_error_cb(conf, on_error);
   rd_kafka_conf_set_log_cb(conf, on_log);
@@ -580,27 +585,23 @@ citypipe::Status consume(citypipe::Tool& tool, const Settings& s) {
     return citypipe::Status::error(citypipe::exit_usage, std::string("cannot create consumer: ") + errstr);
   }
   rd_kafka_poll_set_consumer(c.rk);
-
+  if (!c.group) return assign_all(c);
+  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(topics, s.topic.c_str(), RD_KAFKA_PARTITION_UA);
   citypipe::Status status;
-  if (c.group) {
-    rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(topics, s.topic.c_str(), RD_KAFKA_PARTITION_UA);
-    if (auto err = rd_kafka_subscribe(c.rk, topics))
-      status = citypipe::Status::error(citypipe::exit_unavailable,
-                                       fmt::format("cannot subscribe to {}: {}", s.topic, rd_kafka_err2str(err)));
-    rd_kafka_topic_partition_list_destroy(topics);
-  } else {
-    status = assign_all(c);
-  }
+  if (auto err = rd_kafka_subscribe(c.rk, topics))
+    status = citypipe::Status::error(citypipe::exit_unavailable,
+                                     fmt::format("cannot subscribe to {}: {}", s.topic, rd_kafka_err2str(err)));
+  rd_kafka_topic_partition_list_destroy(topics);
+  return status;
+}
 
-  if (c.checkpointed && status.is_ok()) {
-    status = loop_checkpointed(c);
-    rd_kafka_consumer_close(c.rk);
-    rd_kafka_destroy(c.rk);
-    ::close(c.acks_fd);
-    return status;
-  }
-
+// Without --acks: records out, offsets stored once flushed and committed by
+// librdkafka; at the end (or on a signal, or -c) a last commit.
+citypipe::Status loop_at_least_once(Consumer& c) {
+  citypipe::Tool& tool = c.tool;
+  const Settings& s = c.s;
+  citypipe::Status status;
   auto& out = tool.out();
   std::uint64_t consumed = 0;
   std::string where;
@@ -677,9 +678,27 @@ citypipe::Status consume(citypipe::Tool& tool, const Settings& s) {
     }
     if (!done) c.commit();  // says why
   }
-  rd_kafka_consumer_close(c.rk);
+  return status;
+}
+
+void close(Consumer& c) {
+  if (c.rk) {
+    rd_kafka_consumer_close(c.rk);
+    rd_kafka_destroy(c.rk);
+  }
   if (c.owed) rd_kafka_topic_partition_list_destroy(c.owed);
-  rd_kafka_destroy(c.rk);
+  if (c.acks_fd >= 0) ::close(c.acks_fd);
+}
+
+}  // namespace
+
+citypipe::Status consume(citypipe::Tool& tool, const Settings& s) {
+  Consumer c(tool, s);
+  c.group = !s.group.empty();
+  c.checkpointed = !s.acks_path.empty();
+  citypipe::Status status = open(c);
+  if (status.is_ok()) status = c.checkpointed ? loop_checkpointed(c) : loop_at_least_once(c);
+  close(c);
   return status;
 }
 
