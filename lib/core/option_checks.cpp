@@ -23,7 +23,7 @@ CLI::Validator duration_check() {
         if (parse_duration(text)) return {};
         return fmt::format("'{}' is not a duration {}", text, duration_examples);
       },
-      "DURATION");
+      "");
 }
 
 CLI::Validator positive_duration_check() {
@@ -34,7 +34,7 @@ CLI::Validator positive_duration_check() {
         if (*d <= 0) return fmt::format("must be a duration greater than 0, got {}", text);
         return {};
       },
-      "DURATION");
+      "");
 }
 
 CLI::Validator integer_in(std::int64_t lo, std::int64_t hi) {
@@ -51,7 +51,7 @@ CLI::Validator integer_in(std::int64_t lo, std::int64_t hi) {
           return fmt::format("must be {}, got '{}'", range, text);
         return {};
       },
-      "N");
+      "");
 }
 
 CLI::Validator number_in(double lo, double hi, bool lo_open) {
@@ -65,7 +65,7 @@ CLI::Validator number_in(double lo, double hi, bool lo_open) {
           return fmt::format("must be a number {} {:g}, got '{}'", lo_open ? "greater than" : "of at least", lo, text);
         return fmt::format("must be a number from {:g}{} to {:g}, got '{}'", lo, lo_open ? " (excluded)" : "", hi, text);
       },
-      "X");
+      "");
 }
 
 CLI::Validator positive_number() { return number_in(0.0, std::numeric_limits<double>::infinity(), true); }

@@ -7,6 +7,7 @@
 
 #include "citypipe/core/control.h"
 #include "citypipe/core/metrics.h"
+#include "citypipe/core/option_checks.h"
 #include "citypipe/core/signals.h"
 #include "citypipe/core/suggest.h"
 
@@ -66,7 +67,7 @@ Tool::Tool(std::string name, std::string description, bool with_inputs)
     app_.add_option("--max-line-bytes", opts_.max_line_bytes,
                     "Longer input lines are bad lines (default 1048576)")
         ->type_name("N")
-        ->check(CLI::Range(std::size_t{2}, std::size_t{1} << 30));
+        ->check(integer_in(2, std::int64_t{1} << 30));
     app_.add_option("files", opts_.inputs, "Input files, read in order; none or - for standard input")
         ->type_name("FILE");
   }
