@@ -168,6 +168,14 @@ void Tool::see_fields(const JsonRecord& record) {
   if (++watched_ == watch_records) end_watch();
 }
 
+void Tool::watch_line(std::string_view line) {
+  if (!watching_) return;
+  if (!watch_parser_) watch_parser_ = std::make_unique<JsonParser>();
+  JsonRecord record;
+  std::string error;
+  if (watch_parser_->parse(line, record, error)) see_fields(record);
+}
+
 std::vector<std::string> Tool::absent_fields() const {
   std::vector<std::string> absent;
   for (const auto& w : watches_)
@@ -178,7 +186,8 @@ std::vector<std::string> Tool::absent_fields() const {
 void Tool::end_watch() {
   if (!watching_) return;
   watching_ = false;
-  if (watched_ == 0) return;
+  // Silent unless the watch saw the first watch_records records or all of them.
+  if (watched_ == 0 || (watched_ < watch_records && watched_ < stats_.in)) return;
   const std::vector<std::string> known(seen_fields_.begin(), seen_fields_.end());
   for (const auto& w : watches_) {
     if (seen_fields_.find(w.field) != seen_fields_.end()) continue;

@@ -77,6 +77,11 @@ class Tool {
   static constexpr std::uint64_t watch_records = 1000;
   // The watched fields that no record had (valid once the watch is over).
   std::vector<std::string> absent_fields() const;
+  // RecordInput::next feeds the watch. A tool that parses records elsewhere
+  // (threads of its own) passes each good record's line here, from one
+  // thread, while watching() is true.
+  bool watching() const { return watching_; }
+  void watch_line(std::string_view line);
 
   // When every input line was rejected, finish() ends with 65 and a one-line
   // diagnosis (the most common reason); hint, given that reason, may add the
@@ -106,6 +111,7 @@ class Tool {
   };
   std::vector<Watch> watches_;
   std::set<std::string, std::less<>> seen_fields_;
+  std::unique_ptr<JsonParser> watch_parser_;
   std::uint64_t watched_ = 0;
   bool watching_ = false;
   std::function<std::string(const std::string&)> reject_hint_;
