@@ -218,6 +218,10 @@ int Tool::finish(const Status& status) {
     warn(bad_->reject_status().message());
     return exit_code_for(bad_->reject_status().kind());
   }
+  if (metrics_failed_) {
+    warn(fmt::format("--metrics-file {} could not be written (see above)", opts_.metrics_file));
+    return exit_io;
+  }
   if (bad_ && bad_->stopped()) return exit_data;
   if (stop_requested() && !(out_ && out_->broken_pipe())) return exit_interrupted;
   // Input, and all of it bad: a green job with nothing done is the worst outcome.

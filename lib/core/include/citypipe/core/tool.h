@@ -92,7 +92,7 @@ class Tool {
 
   // Flushes, prints the bad-line summary and --stats, and returns the exit
   // status: the exit code of status's category if it is an error, else 74 on
-  // a write error (output or --reject), 65 after a strict stop, 130 after a
+  // a write error (output, --reject or --metrics-file), 65 after a strict stop, 130 after a
   // signal, 65 when there was input and every line was rejected, 0 otherwise
   // (also after EPIPE). The one place where errors become exit codes.
   int finish(const Status& status = Status::ok());
