@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "citypipe/core/control.h"
 #include "citypipe/core/json_write.h"
 
 using namespace citypipe;
@@ -343,11 +344,6 @@ Status score_with_model(Tool& tool, RecordInput& in, ScoringConfig& cfg, const I
 
 namespace {
 
-bool is_checkpoint(std::string_view line) {
-  constexpr std::string_view prefix = "{\"_ctl\":\"checkpoint\"";
-  return line.substr(0, prefix.size()) == prefix;
-}
-
 // Notes on stderr while a live input is only buffered: a replay trains in
 // well under a second and hears nothing.
 class WarmupNotes {
@@ -394,7 +390,7 @@ Status score_online(Tool& tool, RecordInput& in, ScoringConfig& cfg, const Fores
     else notes.waiting(detector ? detector->rows_seen() : 0);
   });
   in.on_control([&](std::string_view line) {
-    if (is_checkpoint(line)) {
+    if (control_kind_of(line) == control_kind::checkpoint) {
       stop = Status::error(errc::invalid_argument,
                            "--warmup/--retrain-every keep model state that Kafka checkpoints do not carry; "
                            "train a model with 'iforest-score train' and score with -m in a checkpointed worker");
