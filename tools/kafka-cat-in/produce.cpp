@@ -36,10 +36,6 @@ struct Delivery {
   std::atomic<bool> abandoned{false};  // a second signal: purged messages are not failures to report
 };
 
-// Keeps handing messages to librdkafka: not after a fatal error, nor once the
-// user gave up waiting.
-bool can_send(const Delivery& d) { return !d.fatal && !d.abandoned && !citypipe::abandon_requested(); }
-
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   auto* d = static_cast<Delivery*>(opaque);
   if (!m->err) {
@@ -105,7 +101,7 @@ class Batch {
       m._private = reinterpret_cast<void*>(static_cast<std::uintptr_t>(it.line));
     }
     std::size_t from = 0;
-    while (from < msgs_.size() && can_send(d)) {
+    while (from < msgs_.size() && !d.fatal) {
       rd_kafka_produce_batch(topic, partition, RD_KAFKA_MSG_F_COPY, msgs_.data() + from,
                              static_cast<int>(msgs_.size() - from));
       // A full queue refuses that message and all after it; anything else
@@ -124,13 +120,16 @@ class Batch {
                                    rd_kafka_err2str(err)));
       }
       from = retry;
-      if (from < msgs_.size()) rd_kafka_poll(rk, 10);  // let deliveries drain the queue
+      if (from < msgs_.size()) {
+        if (citypipe::abandon_requested()) break;  // the queue is full and the user gave up
+        rd_kafka_poll(rk, 10);  // let deliveries drain the queue
+      }
     }
     count_lost(msgs_.size() - from, d);
     clear();
   }
 
-  // After a fatal error or when abandoned: nothing more can be sent.
+  // After a fatal error: nothing more can be sent.
   void drop(Delivery& d) {
     count_lost(items_.size(), d);
     clear();
@@ -140,7 +139,7 @@ class Batch {
   static constexpr std::size_t no_key = SIZE_MAX;
 
   static void count_lost(std::size_t n, Delivery& d) {
-    if (n == 0 || (!can_send(d) && !d.fatal)) return;  // abandoned: counted as undelivered at the end
+    if (n == 0 || (!d.fatal && citypipe::abandon_requested())) return;  // abandoned: counted at the end
     if (d.failed == 0) d.first_error = "fatal producer error";
     d.failed += n;
   }
@@ -266,7 +265,7 @@ class Sender {
       queued_.pop_front();
       space_.notify_one();
       lock.unlock();
-      if (!can_send(d_)) batch.drop(d_);
+      if (d_.fatal) batch.drop(d_);
       else batch.send(rk_, topic_, spread_ ? spread_->next() : partition_, d_);
       rd_kafka_poll(rk_, 0);
       lock.lock();
@@ -370,6 +369,8 @@ citypipe::Status produce(citypipe::Tool& tool, const Settings& s) {
     }
     rd_kafka_flush(rk, 100);
   }
+  // Deliveries already on their way get a second; the rest are purged.
+  if (citypipe::abandon_requested() && rd_kafka_outq_len(rk) > 0) rd_kafka_flush(rk, 1000);
   if (citypipe::abandon_requested() && rd_kafka_outq_len(rk) > 0) {
     d.abandoned = true;
     rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT | RD_KAFKA_PURGE_F_NON_BLOCKING);
