@@ -9,6 +9,7 @@
 # checks here as they land.
 source "$(dirname "$0")/../cli/lib/testlib.sh"
 source "$(dirname "$0")/../cli/lib/kafka.sh"
+source "$(dirname "$0")/../cli/lib/pg.sh"
 
 fast=5000  # ms: a mistake that no retry can fix
 
@@ -125,7 +126,7 @@ mistake reject-full-iforest-score 74 $fast "--reject /dev/full: No space left on
   iforest-score -m "$T/model.json" --reject /dev/full "$T/hostile.ndjson"
 mistake reject-full-tui-top 74 $fast "--reject /dev/full: No space left on device" -- \
   tui-top --once --reject /dev/full "$T/hostile.ndjson"
-# OWNED ELSEWHERE (pg-sink): --reject /dev/full -> 74 (needs a server; see pg_sink tests).
+# pg-sink's --reject /dev/full: at the end, with a server.
 
 ## Files a tool writes: one atomic write for all (item 7).
 echo old > "$T/target.json"
@@ -189,6 +190,11 @@ assert_contains "$T/kafka-key-typo.err" "-k 'zon' is in none of the first 1000 r
 mistake reject-full-kafka-cat-in 74 $fast "--reject /dev/full: No space left on device" -- \
   kafka-cat-in -t readings --reject /dev/full "$T/hostile.ndjson"
 stop_kafka_mock
+
+## pg-sink's --reject on a full disk (item 6), against a throwaway server.
+pg_start
+mistake reject-full-pg-sink 74 $fast "--reject /dev/full: No space left on device" -- \
+  pg-sink -t readings --create --reject /dev/full "$T/hostile.ndjson"
 
 ## OWNED ELSEWHERE (pg-sink, items 2-4): a wrong password or unknown database
 ## fails at once, a bad conninfo is 64, Ctrl-C twice abandons with the
