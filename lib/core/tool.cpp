@@ -206,8 +206,13 @@ int Tool::finish(const Status& status) {
   if (opts_.stats) warn(stats_.format());
   metrics_written_at_ = -1e9;  // the final counts, whatever the time
   update_metrics();
+  const bool all_rejected = bad_ && bad_->count() > 0 && stats_.in == 0;
+  auto diagnose = [&] {
+    warn(bad_->diagnosis(reject_hint_ ? reject_hint_(bad_->most_common_reason()) : std::string()));
+  };
   if (!status.is_ok()) {
     warn(status.message());
+    if (all_rejected && status.kind() == errc::corrupt) diagnose();  // "too few records": say why
     return exit_code_for(status.kind());
   }
   if (out_ && !out_->error().is_ok()) {
@@ -225,8 +230,8 @@ int Tool::finish(const Status& status) {
   if (bad_ && bad_->stopped()) return exit_data;
   if (stop_requested() && !(out_ && out_->broken_pipe())) return exit_interrupted;
   // Input, and all of it bad: a green job with nothing done is the worst outcome.
-  if (bad_ && bad_->count() > 0 && stats_.in == 0) {
-    warn(bad_->diagnosis(reject_hint_ ? reject_hint_(bad_->most_common_reason()) : std::string()));
+  if (all_rejected) {
+    diagnose();
     return exit_data;
   }
   return exit_ok;
