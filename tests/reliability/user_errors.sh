@@ -94,6 +94,20 @@ abandon() {
 }
 abandon ctrl-c-twice INT INT2
 abandon sigterm TERM
+# A consumer with the broker down names it, and one Ctrl-C ends it (nothing is pending).
+kafka-cat-in -C -b 127.0.0.1:1 -t readings -e > /dev/null 2> "$T/consume-dead.err" &
+pid=$!
+for ((i = 0; i < 100; i++)); do grep -q "brokers are down" "$T/consume-dead.err" && break; sleep 0.1; done
+assert_contains "$T/consume-dead.err" "kafka: broker 127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 failed: Connection refused" \
+  "consumer, broker down: named with the reason without -v"
+start=$(date +%s%N)
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+took=$((($(date +%s%N) - start) / 1000000))
+assert_eq "$rc" 130 "consumer, broker down: Ctrl-C status"
+[ "$took" -le "$fast" ] || fail "consumer, broker down: $took ms from Ctrl-C to exit"
+pass "consumer, broker down: exited $took ms after Ctrl-C"
 
 ## Every line rejected: 65 with a diagnosis (item 5).
 sed 's/"ts"/"time"/' "$T/readings.ndjson" > "$T/no-ts.ndjson"
