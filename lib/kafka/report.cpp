@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "citypipe/core/signals.h"
 
@@ -40,8 +41,20 @@ bool fresh(const std::string& message) {
 std::string stable_part(const char* reason) {
   std::string r(reason);
   if (auto p = r.find(" (after "); p != std::string::npos) r.erase(p);
+  if (auto p = r.find(", 1 identical"); p != std::string::npos) r.erase(p);
   if (auto p = r.find(": 1 request(s) timed out"); p != std::string::npos) r.erase(p + 1);
   return r;
+}
+
+// A broker that cannot be reached: said once per broker and reason every 30 s.
+void broker_failed(const char* reason) {
+  const std::string what = stable_part(reason);
+  if (!fresh(what)) return;
+  {
+    std::lock_guard lock(g_reporter.mu);
+    ++g_reporter.broker_errors;
+  }
+  g_reporter.tool->warn("kafka: broker " + what);
 }
 
 void on_error(rd_kafka_t* rk, int err, const char* reason, void*) {
@@ -62,17 +75,7 @@ void on_error(rd_kafka_t* rk, int err, const char* reason, void*) {
     case RD_KAFKA_RESP_ERR__TRANSPORT:
     case RD_KAFKA_RESP_ERR__RESOLVE:
     case RD_KAFKA_RESP_ERR__AUTHENTICATION:
-    case RD_KAFKA_RESP_ERR__SSL: {
-      const std::string what = stable_part(reason);
-      if (fresh(what)) {
-        {
-          std::lock_guard lock(r.mu);
-          ++r.broker_errors;
-        }
-        r.tool->warn("kafka: broker " + what);
-      }
-      break;
-    }
+    case RD_KAFKA_RESP_ERR__SSL: broker_failed(reason); break;
     case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
       if (fresh(reason)) r.tool->warn(std::string("kafka: ") + reason);
       break;
@@ -80,8 +83,20 @@ void on_error(rd_kafka_t* rk, int err, const char* reason, void*) {
   }
 }
 
-void on_log(const rd_kafka_t*, int level, const char*, const char* line) {
-  if (g_reporter.verbose && level <= 6) g_reporter.tool->warn(std::string("kafka: ") + line);
+// The log callback runs on librdkafka's own threads, so a broker failure is
+// heard even while the tool is not polling (error_cb waits for a poll).
+void on_log(const rd_kafka_t*, int level, const char* fac, const char* line) {
+  if (g_reporter.verbose) {
+    if (level <= 6) g_reporter.tool->warn(std::string("kafka: ") + line);
+    return;
+  }
+  if (level > 4 || std::string_view(fac) != "FAIL") return;
+  std::string_view text(line);
+  if (text.substr(0, 6) == "[thrd:") {
+    const auto end = text.find("]: ");
+    if (end != std::string_view::npos) text.remove_prefix(end + 3);
+  }
+  broker_failed(std::string(text).c_str());
 }
 
 }  // namespace
