@@ -1,8 +1,5 @@
 #include "citypipe/core/metrics.h"
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <iterator>
 
 #include <fmt/format.h>
@@ -35,18 +32,6 @@ std::string render_metrics(std::string_view tool, const Stats& stats, double now
   metric(out, "citypipe_last_update_timestamp_seconds", "gauge",
          "When this file was written, seconds since the epoch.", tool, now);
   return out;
-}
-
-Status write_file_atomically(const std::string& path, std::string_view text) {
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "w");
-  if (f == nullptr) return Status::error(exit_io, fmt::format("{}: {}", tmp, std::strerror(errno)));
-  const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  if (std::fclose(f) != 0 || !written)
-    return Status::error(exit_io, fmt::format("{}: write error", tmp));
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    return Status::error(exit_io, fmt::format("{}: {}", path, std::strerror(errno)));
-  return Status::ok();
 }
 
 }  // namespace citypipe

@@ -30,7 +30,7 @@ void Output::flush() {
       broken_pipe_ = true;
       break;
     } else {
-      error_ = Status::error(exit_io, std::string("write error: ") + std::strerror(errno));
+      error_ = Status::error(errc::io, std::string("write error: ") + std::strerror(errno));
       break;
     }
   }

@@ -10,9 +10,13 @@ namespace citypipe {
 namespace {
 std::atomic<int> g_stop_signal{0};
 std::atomic<bool> g_stop{false};
+std::atomic<int> g_signal_count{0};
+std::atomic<bool> g_sigterm{false};
 
 extern "C" void on_stop_signal(int sig) {
   g_stop_signal.store(sig);
+  g_signal_count.fetch_add(1);
+  if (sig == SIGTERM) g_sigterm.store(true);
   g_stop.store(true);
 }
 }  // namespace
@@ -32,6 +36,8 @@ void install_signal_handlers() {
 bool stop_requested() { return g_stop.load(std::memory_order_relaxed); }
 void request_stop() { g_stop.store(true); }
 int stop_signal() { return g_stop_signal.load(); }
+int signal_count() { return g_signal_count.load(); }
+bool abandon_requested() { return g_sigterm.load() || g_signal_count.load() >= 2; }
 
 std::thread start_thread_without_signals(std::function<void()> body) {
   sigset_t all, old;

@@ -1,12 +1,56 @@
 #include "citypipe/core/tool.h"
 
+#include <cstdlib>
+#include <regex>
+
 #include <fmt/format.h>
 
 #include "citypipe/core/control.h"
 #include "citypipe/core/metrics.h"
+#include "citypipe/core/option_checks.h"
 #include "citypipe/core/signals.h"
+#include "citypipe/core/suggest.h"
 
 namespace citypipe {
+
+namespace {
+
+bool looks_like_number(const std::string& s) {
+  char* end = nullptr;
+  std::strtod(s.c_str(), &end);
+  return !s.empty() && end == s.c_str() + s.size();
+}
+
+std::string short_number(const std::string& text) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end == text.c_str()) return text;
+  return fmt::format("{:g}", v);
+}
+
+// CLI11's messages for bad numbers, made readable: "Could not convert: --seed
+// = abc" and ranges printed with 309 digits.
+std::string readable(const std::string& what) {
+  static const std::regex conversion(R"(Could not convert: (\S+) = (.*))");
+  static const std::regex range(R"((\S+): Value (.*) not in range (\S+) to (\S+))");
+  std::smatch m;
+  if (std::regex_match(what, m, conversion))
+    return fmt::format("{}: '{}' is not a valid value (a number is expected)", m[1].str(), m[2].str());
+  if (std::regex_match(what, m, range)) {
+    const double hi = std::strtod(m[4].str().c_str(), nullptr);
+    const std::string lo = short_number(m[3].str());
+    if (!looks_like_number(m[2].str()))
+      return fmt::format("{}: '{}' is not a number", m[1].str(), m[2].str());
+    if (hi >= 1e300)
+      return lo == "0" ? fmt::format("{}: must be greater than 0, got {}", m[1].str(), m[2].str())
+                       : fmt::format("{}: must be at least {}, got {}", m[1].str(), lo, m[2].str());
+    return fmt::format("{}: must be from {} to {}, got {}", m[1].str(), lo, short_number(m[4].str()),
+                       m[2].str());
+  }
+  return what;
+}
+
+}  // namespace
 
 Tool::Tool(std::string name, std::string description, bool with_inputs)
     : name_(std::move(name)), with_inputs_(with_inputs), app_(std::move(description), name_) {
@@ -23,7 +67,7 @@ Tool::Tool(std::string name, std::string description, bool with_inputs)
     app_.add_option("--max-line-bytes", opts_.max_line_bytes,
                     "Longer input lines are bad lines (default 1048576)")
         ->type_name("N")
-        ->check(CLI::Range(std::size_t{2}, std::size_t{1} << 30));
+        ->check(integer_in(2, std::int64_t{1} << 30));
     app_.add_option("files", opts_.inputs, "Input files, read in order; none or - for standard input")
         ->type_name("FILE");
   }
@@ -32,32 +76,54 @@ Tool::Tool(std::string name, std::string description, bool with_inputs)
 Tool::~Tool() = default;
 
 std::optional<int> Tool::parse(int argc, char** argv) {
-  try {
-    app_.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) {  // --help, --version
-      app_.exit(e);
-      return exit_ok;
-    }
-    fmt::print(stderr, "{}: {}\nTry '{} --help' for more information.\n", name_, e.what(), name_);
-    return exit_usage;
-  }
-  return after_parse();
+  return parse(std::vector<std::string>(argv + 1, argv + argc));
 }
 
 std::optional<int> Tool::parse(std::vector<std::string> args) {
+  if (auto rc = check_arguments(args)) return rc;
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
     app_.parse(reversed);
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) {
-      app_.exit(e);
-      return exit_ok;
-    }
-    fmt::print(stderr, "{}: {}\nTry '{} --help' for more information.\n", name_, e.what(), name_);
-    return exit_usage;
+    return parse_error(e);
   }
   return after_parse();
+}
+
+std::optional<int> Tool::parse_error(const CLI::ParseError& e) {
+  if (e.get_exit_code() == 0) {  // --help, --version
+    app_.exit(e);
+    return exit_ok;
+  }
+  fmt::print(stderr, "{}: {}\nTry '{} --help' for more information.\n", name_, readable(e.what()), name_);
+  return exit_usage;
+}
+
+// Unknown options first, with a suggestion: before CLI11 would complain of a
+// missing required option instead.
+std::optional<int> Tool::check_arguments(const std::vector<std::string>& args) {
+  std::vector<std::string> names;
+  for (const CLI::Option* opt : app_.get_options()) {
+    for (const auto& l : opt->get_lnames()) names.push_back("--" + l);
+    for (const auto& sn : opt->get_snames()) names.push_back("-" + sn);
+  }
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") break;
+    if (a.size() < 2 || a[0] != '-' || looks_like_number(a)) continue;
+    const bool is_long = a[1] == '-';
+    const std::string name = is_long ? a.substr(0, a.find('=')) : a.substr(0, 2);
+    const CLI::Option* opt = app_.get_option_no_throw(name);
+    if (opt == nullptr) {
+      fmt::print(stderr, "{}: unknown option {}{}\nTry '{} --help' for more information.\n", name_, name,
+                 did_you_mean(name, names), name_);
+      return exit_usage;
+    }
+    // Its value, when separate, may begin with '-' ("-o -5").
+    const bool attached = is_long ? a.find('=') != std::string::npos : a.size() > 2;
+    if (opt->get_type_size_max() > 0 && !attached) ++i;
+  }
+  return std::nullopt;
 }
 
 std::optional<int> Tool::after_parse() {
@@ -67,7 +133,7 @@ std::optional<int> Tool::after_parse() {
   if (!opts_.reject_file.empty()) {
     if (Status s = bad_->open_reject_file(opts_.reject_file); !s.is_ok()) {
       warn(s.message());
-      return s.code();
+      return exit_code_for(s.kind());
     }
   }
   return std::nullopt;
@@ -89,8 +155,50 @@ void Tool::update_metrics() {
 
 void Tool::warn(std::string_view message) const { fmt::print(stderr, "{}: {}\n", name_, message); }
 
+void Tool::watch_fields(std::string what, const std::vector<std::string>& fields) {
+  for (const auto& f : fields)
+    if (!f.empty()) watches_.push_back({what, f});
+  watching_ = !watches_.empty();
+}
+
+void Tool::see_fields(const JsonRecord& record) {
+  for (const auto& f : record.fields())
+    if (seen_fields_.size() < 1000 && seen_fields_.find(f.key) == seen_fields_.end())
+      seen_fields_.emplace(f.key);
+  if (++watched_ == watch_records) end_watch();
+}
+
+void Tool::watch_line(std::string_view line) {
+  if (!watching_) return;
+  if (!watch_parser_) watch_parser_ = std::make_unique<JsonParser>();
+  JsonRecord record;
+  std::string error;
+  if (watch_parser_->parse(line, record, error)) see_fields(record);
+}
+
+std::vector<std::string> Tool::absent_fields() const {
+  std::vector<std::string> absent;
+  for (const auto& w : watches_)
+    if (seen_fields_.find(w.field) == seen_fields_.end()) absent.push_back(w.field);
+  return absent;
+}
+
+void Tool::end_watch() {
+  if (!watching_) return;
+  watching_ = false;
+  // Silent unless the watch saw the first watch_records records or all of them.
+  if (watched_ == 0 || (watched_ < watch_records && watched_ < stats_.in)) return;
+  const std::vector<std::string> known(seen_fields_.begin(), seen_fields_.end());
+  for (const auto& w : watches_) {
+    if (seen_fields_.find(w.field) != seen_fields_.end()) continue;
+    warn(fmt::format("{} '{}' is in none of the {}{} records{}", w.what, w.field,
+                     watched_ == watch_records ? "first " : "", watched_, did_you_mean(w.field, known)));
+  }
+}
+
 int Tool::finish(const Status& status) {
   if (out_) out_->flush();
+  end_watch();
   if (bad_) {
     bad_->print_summary();
     stats_.rejected = bad_->count();
@@ -98,16 +206,34 @@ int Tool::finish(const Status& status) {
   if (opts_.stats) warn(stats_.format());
   metrics_written_at_ = -1e9;  // the final counts, whatever the time
   update_metrics();
+  const bool all_rejected = bad_ && bad_->count() > 0 && stats_.in == 0;
+  auto diagnose = [&] {
+    warn(bad_->diagnosis(reject_hint_ ? reject_hint_(bad_->most_common_reason()) : std::string()));
+  };
   if (!status.is_ok()) {
     warn(status.message());
-    return status.code();
+    if (all_rejected && status.kind() == errc::corrupt) diagnose();  // "too few records": say why
+    return exit_code_for(status.kind());
   }
   if (out_ && !out_->error().is_ok()) {
     warn(out_->error().message());
+    return exit_code_for(out_->error().kind());
+  }
+  if (bad_ && !bad_->reject_status().is_ok()) {
+    warn(bad_->reject_status().message());
+    return exit_code_for(bad_->reject_status().kind());
+  }
+  if (metrics_failed_) {
+    warn(fmt::format("--metrics-file {} could not be written (see above)", opts_.metrics_file));
     return exit_io;
   }
   if (bad_ && bad_->stopped()) return exit_data;
   if (stop_requested() && !(out_ && out_->broken_pipe())) return exit_interrupted;
+  // Input, and all of it bad: a green job with nothing done is the worst outcome.
+  if (all_rejected) {
+    diagnose();
+    return exit_data;
+  }
   return exit_ok;
 }
 
@@ -149,6 +275,7 @@ bool RecordInput::next(JsonRecord& record) {
       continue;
     }
     ++tool_.stats().in;
+    if (tool_.watching_) tool_.see_fields(record);
     if (++since_metrics_ == 4096) {
       since_metrics_ = 0;
       tool_.update_metrics();

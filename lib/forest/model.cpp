@@ -165,7 +165,7 @@ namespace {
 namespace dom = simdjson::dom;
 
 Status corrupt(std::string_view why) {
-  return Status::error(exit_data, "not a valid citypipe iforest model: " + std::string(why));
+  return Status::error(errc::corrupt, "not a valid citypipe iforest model: " + std::string(why));
 }
 
 template <typename T>
@@ -250,7 +250,7 @@ Status IforestModel::from_json(std::string_view text, IforestModel& out) {
   std::int64_t version = 0;
   if (root["version"].get_int64().get(version)) return corrupt("no version");
   if (version != iforest_model_version)
-    return Status::error(exit_data, "model file version " + std::to_string(version) +
+    return Status::error(errc::corrupt, "model file version " + std::to_string(version) +
                                         " is not supported (this iforest-score reads version " +
                                         std::to_string(iforest_model_version) + "); train it again");
   dom::array fields;

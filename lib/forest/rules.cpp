@@ -32,7 +32,7 @@ std::string_view trim(std::string_view s) {
 }
 
 Status bad(std::string_view text, std::string_view why) {
-  return Status::error(exit_usage, "bad rule '" + std::string(text) + "': " + std::string(why));
+  return Status::error(errc::invalid_argument, "bad rule '" + std::string(text) + "': " + std::string(why));
 }
 
 }  // namespace
@@ -104,7 +104,7 @@ Status parse_rule(std::string_view text, Rule& out) {
 
 Status preset_rules(std::string_view name, std::vector<Rule>& out) {
   if (name != "city")
-    return Status::error(exit_usage, "unknown rule set '" + std::string(name) + "' (known: city)");
+    return Status::error(errc::invalid_argument, "unknown rule set '" + std::string(name) + "' (known: city)");
   for (const char* r : {"temperature<-5:medium", "temperature>40:medium", "aqi>300:high",
                         "noise_db>100:medium", "traffic>500:medium"}) {
     Rule rule;

@@ -62,7 +62,7 @@ Status parse_properties(std::string_view text,
     if (line.empty() || line.front() == '#') continue;
     auto prop = split_property(line);
     if (!prop)
-      return Status::error(exit_usage, "line " + std::to_string(line_no) + ": expected name=value");
+      return Status::error(errc::invalid_argument, "line " + std::to_string(line_no) + ": expected name=value");
     out.push_back(std::move(*prop));
   }
   return Status::ok();

@@ -51,7 +51,7 @@ assert_eq "$(sql "select sum(v) from k")" 25000 "on-conflict nothing keeps the r
 assert_status 0 "replay with new values, update" -- pg-sink -t k --key id --on-conflict update "$T/c"
 assert_eq "$(sql "select count(*), sum(v), (select v from k where id = 5) from k")" "25000|25024|7" "on-conflict update: values replaced, last one wins"
 echo '{"ts":"2026-11-22T14:00:00Z","v":1}' > "$T/nokey"
-assert_status 0 "record without its key" -- pg-sink -t k --key id "$T/nokey" 2>"$T/err"
+assert_status 65 "record without its key (the only line: all input rejected)" -- pg-sink -t k --key id "$T/nokey" 2>"$T/err"
 assert_contains "$T/err" "key field 'id' is missing or null" "missing key is a bad line"
 assert_status 64 "--on-conflict without --key" -- pg-sink -t k --on-conflict update "$T/nokey" 2>/dev/null
 

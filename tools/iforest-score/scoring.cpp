@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "citypipe/core/control.h"
 #include "citypipe/core/json_write.h"
 
 using namespace citypipe;
@@ -35,7 +36,7 @@ Status pick_fields(const JsonRecord& r, ScoringConfig& cfg) {
   for (const auto& f : r.fields())
     if (is_measurement(f, cfg.by)) cfg.fields.emplace_back(f.key);
   if (cfg.fields.empty())
-    return Status::error(exit_data, "the first record has no numeric measurement fields; give --fields");
+    return Status::error(errc::corrupt, "the first record has no numeric measurement fields; give --fields");
   return Status::ok();
 }
 
@@ -108,6 +109,10 @@ class Batch {
   explicit Batch(const ScoringConfig& cfg) : cfg_(cfg), nf_(cfg.fields.size()) {}
 
   std::size_t size() const { return n_; }
+  bool empty() const { return n_ == 0 && controls_.empty(); }
+
+  // A control line, to be written after the records added before it.
+  void add_control(std::string_view line) { controls_.emplace_back(n_, std::string(line)); }
 
   void add(const JsonRecord& r, const double* x, bool complete, std::string_view key) {
     raw_.append(r.raw());
@@ -133,7 +138,10 @@ class Batch {
 
   // Scores (with no model: score null, rules only) and writes every record.
   void flush(const IforestModel* model, Tool& tool) {
-    if (n_ == 0) return;
+    if (n_ == 0) {
+      write_controls(tool, 0);
+      return;
+    }
     scores_.assign(n_, nan);
     thresholds_.assign(n_, model ? model->global.threshold : 1.0);
     fallback_.assign(n_, 0);
@@ -174,7 +182,9 @@ class Batch {
     }
     std::string& out = tool.out().buffer();
     std::size_t raw_begin = 0, reasons_begin = 0;
+    next_control_ = 0;
     for (std::size_t i = 0; i < n_; ++i) {
+      write_controls(tool, i);
       const std::string_view raw(raw_.data() + raw_begin, raw_end_[i] - raw_begin);
       const std::string_view rule_reasons(reasons_.data() + reasons_begin, reasons_end_[i] - reasons_begin);
       raw_begin = raw_end_[i];
@@ -199,6 +209,7 @@ class Batch {
       w.finish();
       tool.out().commit();
     }
+    write_controls(tool, n_);
     tool.stats().out += n_;
     tool.stats().set_extra("anomalies", anomalies_);
     if (!cfg_.by.empty()) tool.stats().set_extra("fallback", fallbacks_);
@@ -206,6 +217,20 @@ class Batch {
   }
 
  private:
+  // The control lines that came before record i (all that are left when i is n_).
+  void write_controls(Tool& tool, std::size_t i) {
+    for (; next_control_ < controls_.size() && controls_[next_control_].first <= i; ++next_control_) {
+      std::string& out = tool.out().buffer();
+      out += controls_[next_control_].second;
+      out += '\n';
+      tool.out().commit();
+    }
+    if (i == n_) {
+      controls_.clear();
+      next_control_ = 0;
+    }
+  }
+
   void clear() {
     n_ = 0;
     all_complete_ = true;
@@ -236,6 +261,8 @@ class Batch {
   std::vector<std::size_t> order_;              // complete rows, grouped by forest
   std::vector<double> gathered_, run_scores_;
   std::uint64_t anomalies_ = 0, fallbacks_ = 0;
+  std::vector<std::pair<std::size_t, std::string>> controls_;  // (records before it, line)
+  std::size_t next_control_ = 0;
 };
 
 // One record's row, or false when it is to be skipped (rejected).
@@ -271,6 +298,7 @@ Status train_model(Tool& tool, RecordInput& in, ScoringConfig& cfg, const Forest
   std::vector<double> data;
   std::vector<std::string> keys;
   std::uint64_t partial = 0;
+  in.on_control([](std::string_view) { return true; });  // no records out, so nothing to keep in order with
   JsonRecord r;
   while (in.next(r)) {
     const auto res = rows.read(r);
@@ -287,7 +315,7 @@ Status train_model(Tool& tool, RecordInput& in, ScoringConfig& cfg, const Forest
   if (partial) tool.stats().set_extra("incomplete", partial);
   const std::size_t n = cfg.fields.empty() ? 0 : data.size() / cfg.fields.size();
   if (n < 2)
-    return Status::error(exit_data, fmt::format("need at least 2 complete records to train, got {}", n));
+    return Status::error(errc::corrupt, fmt::format("need at least 2 complete records to train, got {}", n));
   out = IforestModel::train(cfg.fields, cfg.by, settings, data.data(), n, keys);
   tool.stats().set_extra("trained", n);
   return Status::ok();
@@ -297,6 +325,11 @@ Status score_with_model(Tool& tool, RecordInput& in, ScoringConfig& cfg, const I
   RowReader rows{cfg, in, {}, {}, {}, {}};
   Batch batch(cfg);
   in.on_idle([&] { batch.flush(&model, tool); });
+  in.on_control([&](std::string_view line) {
+    batch.add_control(line);
+    batch.flush(&model, tool);
+    return true;
+  });
   JsonRecord r;
   while (in.next(r)) {
     const auto res = rows.read(r);
@@ -309,13 +342,68 @@ Status score_with_model(Tool& tool, RecordInput& in, ScoringConfig& cfg, const I
   return rows.status;
 }
 
+namespace {
+
+// Notes on stderr while a live input is only buffered: a replay trains in
+// well under a second and hears nothing.
+class WarmupNotes {
+ public:
+  WarmupNotes(Tool& tool, std::size_t warmup) : tool_(tool), warmup_(warmup) {}
+
+  // The reader is about to wait for input and nothing is scored yet.
+  void waiting(std::size_t buffered) {
+    const double now = tool_.stats().seconds();
+    if (now < 2.0 || now - noted_at_ < (noted_ ? 15.0 : 0.0)) return;
+    noted_at_ = now;
+    if (warmup_ > 0) {
+      tool_.warn(fmt::format("warming up: {}/{} records buffered; scores follow the warm-up", buffered, warmup_));
+    } else if (!noted_) {
+      tool_.warn("training on the whole input: nothing is written before it ends; on a live stream "
+                 "give --warmup N or -m MODEL");
+    }
+    noted_ = true;
+  }
+  void trained() {
+    if (noted_ && warmup_ > 0 && !done_)
+      tool_.warn(fmt::format("warmed up after {:.0f} s: scoring", tool_.stats().seconds()));
+    done_ = true;
+  }
+
+ private:
+  Tool& tool_;
+  std::size_t warmup_;
+  double noted_at_ = 0;
+  bool noted_ = false, done_ = false;
+};
+
+}  // namespace
+
 Status score_online(Tool& tool, RecordInput& in, ScoringConfig& cfg, const ForestSettings& settings,
                     const OnlineSettings& online) {
   RowReader rows{cfg, in, {}, {}, {}, {}};
   std::optional<OnlineDetector> detector;
   std::optional<Batch> batch;
+  WarmupNotes notes(tool, online.warmup);
+  Status stop;
   in.on_idle([&] {
     if (batch && detector && detector->trained()) batch->flush(&detector->model(), tool);
+    else notes.waiting(detector ? detector->rows_seen() : 0);
+  });
+  in.on_control([&](std::string_view line) {
+    if (control_kind_of(line) == control_kind::checkpoint) {
+      stop = Status::error(errc::invalid_argument,
+                           "--warmup/--retrain-every keep model state that Kafka checkpoints do not carry; "
+                           "train a model with 'iforest-score train' and score with -m in a checkpointed worker");
+      return false;
+    }
+    if (!batch) {  // no record yet: nothing to keep in order with
+      tool.out().buffer().append(line).push_back('\n');
+      tool.out().commit();
+      return true;
+    }
+    batch->add_control(line);
+    if (detector->trained()) batch->flush(&detector->model(), tool);
+    return true;
   });
   JsonRecord r;
   while (in.next(r)) {
@@ -331,10 +419,12 @@ Status score_online(Tool& tool, RecordInput& in, ScoringConfig& cfg, const Fores
       // The records before a retraining are scored by the model they came under.
       if (detector->trained() && detector->next_add_trains()) batch->flush(&detector->model(), tool);
       detector->add(rows.x.data(), key);
+      if (detector->trained()) notes.trained();
     }
     batch->add(r, rows.x.data(), res == RowReader::Result::complete, key);
     if (detector->trained() && batch->size() >= batch_rows) batch->flush(&detector->model(), tool);
   }
+  if (!stop.is_ok()) return stop;  // nothing written after the checkpoint
   if (!rows.status.is_ok()) return rows.status;
   if (!detector) return Status::ok();
   if (!detector->trained() && !detector->train_now())

@@ -244,23 +244,6 @@ void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partit
   }
 }
 
-void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
-  auto* c = static_cast<Consumer*>(opaque);
-  if (err == RD_KAFKA_RESP_ERR__FATAL) {
-    char why[512];
-    rd_kafka_fatal_error(rk, why, sizeof why);
-    c->tool.warn(std::string("fatal consumer error: ") + why);
-    citypipe::request_stop();
-  } else if (c->s.verbose || err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
-    c->tool.warn(std::string("kafka: ") + reason);
-  }
-}
-
-void on_log(const rd_kafka_t* rk, int level, const char*, const char* line) {
-  auto* c = static_cast<Consumer*>(rd_kafka_opaque(rk));
-  if (c && c->s.verbose && level <= 6) c->tool.warn(std::string("kafka: ") + line);
-}
-
 bool looks_like_object(std::string_view v) {
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
   while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r' || v.back() == '\n'))
@@ -575,8 +558,7 @@ citypipe::Status open(Consumer& c) {
   rd_kafka_conf_t* conf = nullptr;
   if (auto st = make_conf(s, consumer_defaults(s, c.group, c.checkpointed), conf); !st.is_ok()) return st;
   rd_kafka_conf_set_opaque(conf, &c);
-  rd_kafka_conf_set_error_cb(conf, on_error);
-  rd_kafka_conf_set_log_cb(conf, on_log);
+  citypipe::report_kafka_events(conf, tool, s.verbose);
   if (c.group) rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
   char errstr[512];
   c.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);

@@ -10,7 +10,7 @@ citypipe::Status make_conf(const Settings& s, const std::vector<std::pair<std::s
   char errstr[512];
   auto set = [&](const std::string& name, const std::string& value) {
     if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
-      return citypipe::Status::error(citypipe::exit_usage, fmt::format("property {}: {}", name, errstr));
+      return citypipe::Status::error(citypipe::errc::invalid_argument, fmt::format("property {}: {}", name, errstr));
     return citypipe::Status::ok();
   };
   citypipe::Status st = set("bootstrap.servers", s.brokers);

@@ -10,6 +10,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "citypipe/kafka/offsets.h"
+#include "citypipe/kafka/report.h"  // report_kafka_events, for both modes
 #include "citypipe/core/status.h"
 #include "citypipe/core/tool.h"
 
@@ -35,7 +36,7 @@ struct Settings {
 };
 
 // A configuration with our defaults, then the user's -F/-X properties on top.
-// Fails with exit_usage naming the property librdkafka refused.
+// Fails with errc::invalid_argument naming the property librdkafka refused.
 citypipe::Status make_conf(const Settings& s, const std::vector<std::pair<std::string, std::string>>& defaults,
                            rd_kafka_conf_t*& conf);
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "citypipe/kafka/offsets.h"
+#include "citypipe/core/option_checks.h"
 #include "citypipe/core/tool.h"
 #include "kafka_conf.h"
 
@@ -15,15 +16,13 @@ int main(int argc, char** argv) {
   citypipe::Tool tool("kafka-cat-in", "NDJSON records into and out of a Kafka topic");
   auto& app = tool.app();
   kcatin::Settings s;
-  const char* env_brokers = std::getenv("KAFKA_BROKERS");
-  s.brokers = env_brokers && *env_brokers ? env_brokers : "localhost:9092";
   bool produce_mode = false, consume_mode = false;
   std::vector<std::string> xprops;
   std::string prop_file, offset_text;
   app.add_flag("-P", produce_mode, "Produce: NDJSON from FILE... or standard input into the topic (default)");
   app.add_flag("-C", consume_mode, "Consume: records of the topic to standard output, one per line")
       ->excludes(app.get_option("-P"));
-  app.add_option("-b", s.brokers, "Bootstrap brokers (default $KAFKA_BROKERS, else localhost:9092)")
+  auto* brokers_opt = app.add_option("-b", s.brokers, "Bootstrap brokers (default $KAFKA_BROKERS, else localhost:9092)")
       ->type_name("BROKERS");
   app.add_option("-t", s.topic, "Topic")->type_name("TOPIC")->required();
   app.add_option("-X", xprops, "Set a librdkafka property (repeatable)")
@@ -32,7 +31,7 @@ int main(int argc, char** argv) {
       ->type_name("FILE");
   app.add_option("-k", s.key_field, "Produce: take the message key from this field")->type_name("FIELD");
   app.add_option("-p", s.partition, "Produce to, or consume only, this partition")->type_name("N")
-      ->check(CLI::Range(0, 1 << 30));
+      ->check(citypipe::integer_in(0, 1 << 30));
   app.add_option("-G", s.group, "Consume: join this consumer group (balanced, committed offsets)")
       ->type_name("GROUP");
   app.add_option("-o", offset_text,
@@ -40,7 +39,7 @@ int main(int argc, char** argv) {
       ->type_name("OFFSET");
   app.add_flag("-e", s.exit_at_end, "Consume: exit once every assigned partition is at its end");
   app.add_option("-c", s.max_records, "Consume: exit after N records")->type_name("N")
-      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 62));
+      ->check(citypipe::integer_in(1, std::int64_t{1} << 62));
   app.add_flag("--meta", s.meta, "Consume: add \"_kafka\":{topic,partition,offset,key,timestamp} to each record");
   std::string checkpoint_every = "1s";
   app.add_option("--acks", s.acks_path,
@@ -53,16 +52,27 @@ int main(int argc, char** argv) {
   if (auto rc = tool.parse(argc, argv)) return *rc;
 
   auto usage = [&](const std::string& msg) {
-    tool.warn(msg);
-    return citypipe::exit_usage;
+    return tool.finish(citypipe::Status::error(citypipe::errc::invalid_argument, msg));
   };
+  // -b, else $KAFKA_BROKERS, else localhost:9092 (said, as it is rarely meant).
+  const char* env_brokers = std::getenv("KAFKA_BROKERS");
+  if (brokers_opt->count() > 0) {
+    if (s.brokers.empty()) return usage("-b: empty broker list");
+  } else if (env_brokers != nullptr) {
+    if (*env_brokers == '\0')
+      return usage("KAFKA_BROKERS is set but empty (did the command that sets it fail?); give -b HOST:PORT");
+    s.brokers = env_brokers;
+  } else {
+    s.brokers = "localhost:9092";
+    tool.warn("no -b and no KAFKA_BROKERS: using localhost:9092");
+  }
   if (!prop_file.empty()) {
     std::ifstream f(prop_file);
-    if (!f) return tool.finish(citypipe::Status::error(citypipe::exit_no_input, "-F: cannot read " + prop_file));
+    if (!f) return tool.finish(citypipe::Status::error(citypipe::errc::not_found, "-F: cannot read " + prop_file));
     std::stringstream text;
     text << f.rdbuf();
     if (auto st = citypipe::parse_properties(text.str(), s.properties); !st.is_ok())
-      return usage(prop_file + ": " + st.message());
+      return tool.finish(st.with_prefix(prop_file));
   }
   for (const auto& x : xprops) {
     auto prop = citypipe::split_property(x);

@@ -1,5 +1,6 @@
 // Produce mode: each good NDJSON line becomes one message, its bytes unchanged.
 #include <atomic>
+#include <cstdlib>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -32,6 +33,7 @@ struct Delivery {
   std::uint64_t failed = 0;
   std::string first_error;
   std::atomic<bool> fatal{false};  // set on the sender thread, read by the reader
+  std::atomic<bool> abandoned{false};  // a second signal: purged messages are not failures to report
 };
 
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
@@ -40,27 +42,11 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
     ++d->delivered;
     return;
   }
+  if (d->abandoned) return;  // counted as undelivered at the end
   if (d->failed == 0) d->first_error = rd_kafka_err2str(m->err);
   if (++d->failed <= 5)
     d->tool->warn(fmt::format("delivery failed for the record of input line {}: {}",
                               reinterpret_cast<std::uintptr_t>(m->_private), rd_kafka_err2str(m->err)));
-}
-
-void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
-  auto* d = static_cast<Delivery*>(opaque);
-  if (err == RD_KAFKA_RESP_ERR__FATAL) {
-    char why[512];
-    rd_kafka_fatal_error(rk, why, sizeof why);
-    d->fatal = true;
-    d->tool->warn(std::string("fatal producer error: ") + why);
-  } else if (d->verbose || err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
-    d->tool->warn(std::string("kafka: ") + reason);
-  }
-}
-
-void on_log(const rd_kafka_t* rk, int level, const char*, const char* line) {
-  auto* d = static_cast<Delivery*>(rd_kafka_opaque(rk));
-  if (d && d->verbose && level <= 6) d->tool->warn(std::string("kafka: ") + line);
 }
 
 // The key as text: a string's characters, a number or boolean as written.
@@ -134,7 +120,10 @@ class Batch {
                                    rd_kafka_err2str(err)));
       }
       from = retry;
-      if (from < msgs_.size()) rd_kafka_poll(rk, 10);  // let deliveries drain the queue
+      if (from < msgs_.size()) {
+        if (citypipe::abandon_requested()) break;  // the queue is full and the user gave up
+        rd_kafka_poll(rk, 10);  // let deliveries drain the queue
+      }
     }
     count_lost(msgs_.size() - from, d);
     clear();
@@ -150,7 +139,7 @@ class Batch {
   static constexpr std::size_t no_key = SIZE_MAX;
 
   static void count_lost(std::size_t n, Delivery& d) {
-    if (n == 0) return;
+    if (n == 0 || (!d.fatal && citypipe::abandon_requested())) return;  // abandoned: counted at the end
     if (d.failed == 0) d.first_error = "fatal producer error";
     d.failed += n;
   }
@@ -300,6 +289,9 @@ class Sender {
 }  // namespace
 
 citypipe::Status produce(citypipe::Tool& tool, const Settings& s) {
+  // The input files first: a missing one is a usage mistake to report at once.
+  citypipe::RecordInput in(tool);
+  if (!in.status().is_ok()) return in.status();
   // Every message is a malloc on the sender thread and a free after its
   // delivery report, every request a buffer of a few hundred KiB on a broker
   // thread. With glibc's defaults the threads' heaps are trimmed (madvise)
@@ -320,19 +312,21 @@ citypipe::Status produce(citypipe::Tool& tool, const Settings& s) {
                           {"message.timeout.ms", "60000"}},
                       conf);
   if (!st.is_ok()) return st;
+  char timeout_text[32] = "60000";
+  std::size_t timeout_len = sizeof timeout_text;
+  rd_kafka_conf_get(conf, "message.timeout.ms", timeout_text, &timeout_len);
+  const long timeout_s = (std::strtol(timeout_text, nullptr, 10) + 999) / 1000;
   rd_kafka_conf_set_opaque(conf, &d);
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-  rd_kafka_conf_set_error_cb(conf, on_error);
-  rd_kafka_conf_set_log_cb(conf, on_log);
+  citypipe::report_kafka_events(conf, tool, s.verbose, &d.fatal);
   char errstr[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
   if (!rk) {
     rd_kafka_conf_destroy(conf);
-    return citypipe::Status::error(citypipe::exit_usage, std::string("cannot create producer: ") + errstr);
+    return citypipe::Status::error(citypipe::errc::invalid_argument, std::string("cannot create producer: ") + errstr);
   }
   rd_kafka_topic_t* topic = rd_kafka_topic_new(rk, s.topic.c_str(), nullptr);
 
-  citypipe::RecordInput in(tool);
   Batch batch;
   Sender sender(rk, topic, s.partition, s.partition == RD_KAFKA_PARTITION_UA && s.key_field.empty(), d);
   // Before the reader waits for input, pass on what it has read, so a live
@@ -340,6 +334,7 @@ citypipe::Status produce(citypipe::Tool& tool, const Settings& s) {
   in.on_idle([&] {
     if (!batch.empty()) sender.submit(batch);
   });
+  if (!s.key_field.empty()) tool.watch_fields("-k", {s.key_field});
   citypipe::JsonRecord rec;
   std::string key;
   while (!d.fatal && in.next(rec)) {
@@ -362,20 +357,41 @@ citypipe::Status produce(citypipe::Tool& tool, const Settings& s) {
   sender.finish();
 
   // At end of input or on a signal alike: wait for every delivery report.
-  // Undeliverable messages fail after message.timeout.ms, so this ends.
-  while (rd_kafka_outq_len(rk) > 0) rd_kafka_flush(rk, 500);
+  // Undeliverable messages fail after message.timeout.ms, so this ends; after
+  // a signal the user hears what is pending, and a second signal (or
+  // SIGTERM) gives up at once.
+  bool told = false;
+  while (rd_kafka_outq_len(rk) > 0 && !citypipe::abandon_requested()) {
+    if (citypipe::stop_requested() && !told) {
+      told = true;
+      tool.warn(fmt::format("waiting up to {} s for {} deliveries; Ctrl-C again to abandon", timeout_s,
+                            rd_kafka_outq_len(rk)));
+    }
+    rd_kafka_flush(rk, 100);
+  }
+  // Deliveries already on their way get a second; the rest are purged.
+  if (citypipe::abandon_requested() && rd_kafka_outq_len(rk) > 0) rd_kafka_flush(rk, 1000);
+  if (citypipe::abandon_requested() && rd_kafka_outq_len(rk) > 0) {
+    d.abandoned = true;
+    rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT | RD_KAFKA_PURGE_F_NON_BLOCKING);
+  }
   rd_kafka_poll(rk, 0);
   rd_kafka_topic_destroy(topic);
   rd_kafka_destroy(rk);
 
   tool.stats().out = d.delivered;
   tool.stats().set_extra("failed", d.failed);
+  const std::uint64_t undelivered = tool.stats().in - d.delivered;
   if (!in.status().is_ok()) return in.status();
+  if (d.abandoned || (citypipe::abandon_requested() && undelivered > 0))
+    return citypipe::Status::error(citypipe::errc::interrupted,
+                                   fmt::format("abandoned: {} of {} records not delivered to {}", undelivered,
+                                               tool.stats().in, s.topic));
   if (d.failed > 0 || d.fatal)
     return citypipe::Status::error(
-        citypipe::exit_unavailable,
-        fmt::format("{} of {} records not delivered to {} ({})", tool.stats().in - d.delivered,
-                    tool.stats().in, s.topic, d.fatal ? "fatal producer error" : d.first_error));
+        citypipe::errc::unavailable,
+        fmt::format("{} of {} records not delivered to {} ({})", undelivered, tool.stats().in, s.topic,
+                    d.fatal ? "fatal producer error" : d.first_error));
   return citypipe::Status::ok();
 }
 

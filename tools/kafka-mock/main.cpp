@@ -3,6 +3,7 @@
 // SIGINT/SIGTERM or end of standard input, injecting the faults asked for.
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -15,6 +16,8 @@
 #include <unistd.h>
 
 #include "citypipe/core/event_time.h"
+#include "citypipe/core/file_write.h"
+#include "citypipe/core/option_checks.h"
 #include "citypipe/core/signals.h"
 #include "citypipe/core/tool.h"
 
@@ -64,58 +67,58 @@ int main(int argc, char** argv) {
   int error_code = 0;
   std::string errors_after = "0s";
   bool no_stdin = false;
+  std::string ready_file;
   bool verbose = false;
   app.add_option("--brokers", brokers, "Number of brokers (default 3)")->type_name("N")
-      ->check(CLI::Range(1, 64));
+      ->check(citypipe::integer_in(1, 64));
   app.add_option("--partitions", partitions,
                  "Partitions of each --topic (default 4; auto-created topics get 4)")
-      ->type_name("N")->check(CLI::Range(1, 10000));
+      ->type_name("N")->check(citypipe::integer_in(1, 10000));
   app.add_option("--topic", topics, "Create topic T at start (repeatable)")->type_name("T");
   app.add_option("--broker-down", downs,
                  "Take broker ID (-1: all) down AFTER a delay, FOR a while, e.g. 1,2s,3s (repeatable)")
       ->type_name("ID,AFTER,FOR");
   app.add_option("--produce-errors", produce_errors, "Fail the next N produce requests")
-      ->type_name("N")->check(CLI::Range(0, 1000000));
+      ->type_name("N")->check(citypipe::integer_in(0, 1000000));
   app.add_option("--fetch-errors", fetch_errors, "Fail the next N fetch requests")
-      ->type_name("N")->check(CLI::Range(0, 1000000));
+      ->type_name("N")->check(citypipe::integer_in(0, 1000000));
   app.add_option("--error-code", error_code,
                  "Kafka error code of injected errors (default: NOT_ENOUGH_REPLICAS for produce, "
                  "NOT_LEADER_FOR_PARTITION for fetch)")
       ->type_name("CODE");
   app.add_option("--errors-after", errors_after, "Inject the request errors after this delay (default 0s)")
-      ->type_name("DURATION");
+      ->type_name("DURATION")->check(citypipe::duration_check());
+  app.add_option("--ready-file", ready_file,
+                 "Once the cluster serves, write the bootstrap list to FILE (atomically: it is whole "
+                 "when it appears); removed at exit")
+      ->type_name("FILE");
   app.add_flag("--no-stdin", no_stdin, "Serve until a signal only, ignoring standard input");
   app.add_flag("-v,--verbose", verbose, "Report faults as they are injected and removed");
   if (auto rc = tool.parse(argc, argv)) return *rc;
 
   const citypipe::time_ms start = citypipe::wall_clock_ms();
   std::vector<Event> events;
-  const auto errors_delay = citypipe::parse_duration(errors_after);
-  if (!errors_delay) {
-    tool.warn("--errors-after: not a duration: " + errors_after);
-    return citypipe::exit_usage;
-  }
+  const auto errors_delay = citypipe::parse_duration(errors_after);  // checked by duration_check
 
   char errstr[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "log_level", verbose ? "6" : "3", errstr, sizeof errstr);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
   if (!rk) {
-    tool.warn(std::string("cannot create the librdkafka handle: ") + errstr);
-    return tool.finish(citypipe::Status::error(citypipe::exit_unavailable, "no mock cluster"));
+    return tool.finish(citypipe::Status::error(citypipe::errc::unavailable,
+                                               std::string("cannot create the librdkafka handle: ") + errstr));
   }
   rd_kafka_mock_cluster_t* mc = rd_kafka_mock_cluster_new(rk, brokers);
   if (!mc) {
     rd_kafka_destroy(rk);
-    return tool.finish(citypipe::Status::error(citypipe::exit_unavailable,
-                                               "cannot start the mock cluster"));
+    return tool.finish(citypipe::Status::error(citypipe::errc::unavailable, "cannot start the mock cluster"));
   }
   for (const auto& t : topics) {
     if (auto err = rd_kafka_mock_topic_create(mc, t.c_str(), partitions, std::min(brokers, 3))) {
-      tool.warn(fmt::format("cannot create topic {}: {}", t, rd_kafka_err2str(err)));
       rd_kafka_mock_cluster_destroy(mc);
       rd_kafka_destroy(rk);
-      return citypipe::exit_unavailable;
+      return tool.finish(citypipe::Status::error(
+          citypipe::errc::unavailable, fmt::format("cannot create topic {}: {}", t, rd_kafka_err2str(err))));
     }
   }
 
@@ -123,10 +126,10 @@ int main(int argc, char** argv) {
     std::int32_t id = 0;
     citypipe::time_ms after = 0, length = 0;
     if (!parse_down(d, id, after, length)) {
-      tool.warn("--broker-down: expected ID,AFTER,FOR as in 1,2s,3s, got " + d);
       rd_kafka_mock_cluster_destroy(mc);
       rd_kafka_destroy(rk);
-      return citypipe::exit_usage;
+      return tool.finish(citypipe::Status::error(citypipe::errc::invalid_argument,
+                                                 "--broker-down: expected ID,AFTER,FOR as in 1,2s,3s, got " + d));
     }
     events.push_back({start + after, fmt::format("broker {} down", id),
                       [mc, id] { rd_kafka_mock_broker_set_down(mc, id); }});
@@ -151,13 +154,15 @@ int main(int argc, char** argv) {
   std::stable_sort(events.begin(), events.end(),
                    [](const Event& a, const Event& b) { return a.at < b.at; });
 
-  tool.out().buffer() += rd_kafka_mock_cluster_bootstraps(mc);
-  tool.out().buffer() += '\n';
+  const std::string bootstraps = std::string(rd_kafka_mock_cluster_bootstraps(mc)) + "\n";
+  tool.out().buffer() += bootstraps;
   tool.out().flush();
+  citypipe::Status status;
+  if (!ready_file.empty()) status = citypipe::write_file_atomically(ready_file, bootstraps);
 
   std::size_t next_event = 0;
   bool stdin_open = !no_stdin;
-  while (!citypipe::stop_requested()) {
+  while (status.is_ok() && !citypipe::stop_requested()) {
     const citypipe::time_ms now = citypipe::wall_clock_ms();
     while (next_event < events.size() && events[next_event].at <= now) {
       events[next_event].action();
@@ -175,7 +180,9 @@ int main(int argc, char** argv) {
     }
   }
 
+  // A stale file would announce a cluster that is gone.
+  if (!ready_file.empty() && status.is_ok()) std::remove(ready_file.c_str());
   rd_kafka_mock_cluster_destroy(mc);
   rd_kafka_destroy(rk);
-  return tool.finish();
+  return tool.finish(status);
 }

@@ -3,6 +3,34 @@
 #include "citypipe/core/tool.h"
 #include "window_agg.h"
 
+namespace {
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t from = 0;
+  for (std::size_t comma; (comma = text.find(',', from)) != std::string::npos; from = comma + 1)
+    out.push_back(text.substr(from, comma - from));
+  out.push_back(text.substr(from));
+  return out;
+}
+
+// Field names given on the command line that no record has are typos,
+// usually: warned of after the first records, with a suggestion; and a hint
+// when every line was rejected for lacking the time field.
+void watch_typos(citypipe::Tool& tool, const citypipe::WindowAggOptions& o) {
+  if (tool.app().count("--fields") > 0) tool.watch_fields("--fields", split_commas(o.fields));
+  if (tool.app().count("--key") > 0) tool.watch_fields("--key", split_commas(o.key));
+  tool.watch_fields("--count-true", o.count_true);
+  if (!o.processing_time) tool.watch_fields("--time-field", {o.time_field});
+  tool.on_all_rejected([](const std::string& reason) {
+    return reason.find("time field") != std::string::npos
+               ? std::string("is the time field named differently? (--time-field)")
+               : std::string();
+  });
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   citypipe::Tool tool("window-agg",
                       "Event-time windowed aggregation: one NDJSON record per key and window");
@@ -37,6 +65,7 @@ int main(int argc, char** argv) {
       ->type_name("D");
   app.add_flag("--emit-empty", o.emit_empty, "Also emit count-0 windows for keys seen before");
   if (auto rc = tool.parse(argc, argv)) return *rc;
+  watch_typos(tool, o);
 
   citypipe::WindowAgg agg(tool, o);
   if (auto s = agg.setup(); !s.is_ok()) return tool.finish(s);

@@ -29,6 +29,6 @@ TEST_CASE("metrics files are replaced whole", "[metrics]") {
   std::stringstream ss;
   ss << in.rdbuf();
   CHECK(ss.str() == "b 2\n");
-  CHECK(write_file_atomically("/nonexistent-dir/x.prom", "x").code() == exit_io);
+  CHECK(write_file_atomically("/nonexistent-dir/x.prom", "x").kind() == errc::io);
   std::remove(path.c_str());
 }

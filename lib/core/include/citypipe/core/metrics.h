@@ -1,10 +1,11 @@
 // Prometheus text-format metrics for node_exporter's textfile collector: the
-// counters of Stats, rendered as text (pure), and written atomically.
+// counters of Stats, rendered as text (pure), written with write_file_atomically.
 #pragma once
 
 #include <string>
 #include <string_view>
 
+#include "citypipe/core/file_write.h"  // write_file_atomically, for the textfile
 #include "citypipe/core/stats.h"
 #include "citypipe/core/status.h"
 
@@ -14,9 +15,5 @@ namespace citypipe {
 // citypipe_<extra>_total per tool counter, citypipe_uptime_seconds and
 // citypipe_last_update_timestamp_seconds, each labelled tool="NAME".
 std::string render_metrics(std::string_view tool, const Stats& stats, double now_epoch_seconds);
-
-// Writes text to path through a temporary file and rename(2), so a collector
-// never reads half a file.
-Status write_file_atomically(const std::string& path, std::string_view text);
 
 }  // namespace citypipe

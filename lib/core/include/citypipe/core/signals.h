@@ -1,5 +1,5 @@
 // SIGINT and SIGTERM ask a tool to stop reading, flush what it holds and exit
-// 130; SIGPIPE is ignored so that a closed pipe shows up as EPIPE on write.
+// 130 (a second one, or SIGTERM, to give up what is still pending); SIGPIPE is ignored so that a closed pipe shows up as EPIPE on write.
 #pragma once
 
 #include <functional>
@@ -16,6 +16,13 @@ void request_stop();
 
 // The signal that asked to stop, 0 if none.
 int stop_signal();
+
+// How many SIGINT and SIGTERM arrived so far. A tool that waits for
+// something pending at exit (deliveries, commits) waits after the first
+// SIGINT and says what it waits for, and gives up at once when
+// abandon_requested(): a second signal, or SIGTERM (as psql and curl do).
+int signal_count();
+bool abandon_requested();
 
 // Starts a helper thread that takes no signals, so that SIGINT and SIGTERM
 // land on the thread that reads input and interrupt its blocked read().

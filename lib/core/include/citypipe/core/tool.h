@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,13 +68,53 @@ class Tool {
   // "TOOL: message" on stderr.
   void warn(std::string_view message) const;
 
+  // Typos in field names: once the first watch_records records have been
+  // read (or at finish, if fewer), warns of each of fields that none of them
+  // had, with the closest field name that they had ("--fields 'temprature'
+  // is in none of the first 1000 records; did you mean 'temperature'?").
+  // what names where the fields came from ("--fields", "the model").
+  void watch_fields(std::string what, const std::vector<std::string>& fields);
+  static constexpr std::uint64_t watch_records = 1000;
+  // The watched fields that no record had (valid once the watch is over).
+  std::vector<std::string> absent_fields() const;
+  // RecordInput::next feeds the watch. A tool that parses records elsewhere
+  // (threads of its own) passes each good record's line here, from one
+  // thread, while watching() is true.
+  bool watching() const { return watching_; }
+  void watch_line(std::string_view line);
+
+  // When every input line was rejected, finish() ends with 65 and a one-line
+  // diagnosis (the most common reason); hint, given that reason, may add the
+  // tool's likely cause ("is the time field named differently? (--time-field)").
+  void on_all_rejected(std::function<std::string(const std::string& reason)> hint) {
+    reject_hint_ = std::move(hint);
+  }
+
   // Flushes, prints the bad-line summary and --stats, and returns the exit
-  // status: the error in status if any, else 74 on a write error, 65 after a
-  // strict stop, 130 after a signal, 0 otherwise (also after EPIPE).
+  // status: the exit code of status's category if it is an error, else 74 on
+  // a write error (output, --reject or --metrics-file), 65 after a strict stop, 130 after a
+  // signal, 65 when there was input and every line was rejected, 0 otherwise
+  // (also after EPIPE). The one place where errors become exit codes.
   int finish(const Status& status = Status::ok());
 
  private:
+  friend class RecordInput;
   std::optional<int> after_parse();
+  std::optional<int> check_arguments(const std::vector<std::string>& args);
+  std::optional<int> parse_error(const CLI::ParseError& e);
+  void see_fields(const JsonRecord& record);
+  void end_watch();
+
+  struct Watch {
+    std::string what;
+    std::string field;
+  };
+  std::vector<Watch> watches_;
+  std::set<std::string, std::less<>> seen_fields_;
+  std::unique_ptr<JsonParser> watch_parser_;
+  std::uint64_t watched_ = 0;
+  bool watching_ = false;
+  std::function<std::string(const std::string&)> reject_hint_;
 
   std::string name_;
   bool with_inputs_;

@@ -60,7 +60,7 @@ class IforestModel {
   // The model file: one JSON object and a newline.
   std::string to_json() const;
   // Reads a model file; a corrupt file or another version fails with
-  // exit_data and a message saying which.
+  // errc::corrupt and a message saying which.
   static Status from_json(std::string_view text, IforestModel& out);
 };
 

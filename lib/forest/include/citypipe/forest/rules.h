@@ -36,7 +36,7 @@ struct Rule {
 
 // Parses FIELD OP VALUE[:SEVERITY]. OP is one of > >= < <= == != (the longest
 // operator wins, so "a>=1" is >= 1); SEVERITY is low, medium (the default) or
-// high. Errors name what is wrong (exit_usage).
+// high. Errors name what is wrong (errc::invalid_argument).
 Status parse_rule(std::string_view text, Rule& out);
 
 // A named set of rules: "city" holds the seed system's thresholds

@@ -50,7 +50,7 @@ std::optional<StartOffset> parse_start_offset(std::string_view text);
 
 // Parses a librdkafka properties file (as kcat -F): "name=value" lines,
 // blank lines and lines starting with # ignored, spaces around name trimmed.
-// A line without "=" is an error naming its line number (exit_usage).
+// A line without "=" is an error naming its line number (errc::invalid_argument).
 Status parse_properties(std::string_view text,
                         std::vector<std::pair<std::string, std::string>>& out);
 
