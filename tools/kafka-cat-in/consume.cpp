@@ -558,7 +558,7 @@ citypipe::Status open(Consumer& c) {
   rd_kafka_conf_t* conf = nullptr;
   if (auto st = make_conf(s, consumer_defaults(s, c.group, c.checkpointed), conf); !st.is_ok()) return st;
   rd_kafka_conf_set_opaque(conf, &c);
-  citypipe::report_kafka_events(conf, tool, s.verbose);
+  citypipe::report_kafka_events(conf, c.tool, s.verbose);
   if (c.group) rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
   char errstr[512];
   c.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);

@@ -547,6 +547,7 @@ bool WindowAgg::add_chunk(const Chunk& c) {
       continue;
     }
     ++tool_.stats().in;
+    if (tool_.watching()) tool_.watch_line(c.line(i));
     const std::string_view lookup = std::string_view(c.keys).substr(key_from, c.key_ends[good] - key_from);
     key_from = c.key_ends[good];
     const std::uint32_t id = key_id(p, lookup, nullptr, c.line(i));
