@@ -2,15 +2,21 @@
 # kafka.sh: the live pipeline of live.sh through Kafka, scaled out.
 #
 #   producer:  sensor-gen | kafka-cat-in -P -t readings -k zone
-#   worker i:  kafka-cat-in -C -G citypipe-workers -t readings
+#   worker i:  kafka-cat-in -C -G citypipe-workers -t readings --acks ACKS
 #                | iforest-score -m MODEL --rules city
-#                | tee -> pg-sink -t readings --key sensor_id,ts
-#                    -> window-agg tumble:1m + slide:5m,1m | pg-sink -t metrics
+#                | window-agg tumble:1m + slide:5m,1m
+#                | pg-sink -t metrics --key window,window_start,zone --on-conflict update --acks ACKS
+#   raw i:     kafka-cat-in -C -G citypipe-workers-raw -t readings
+#                | iforest-score -m MODEL --rules city | pg-sink -t readings --key sensor_id,ts
 #
 # The producer keys messages by zone, so every zone stays on one partition, in
-# order, and the consumer group gives each partition to exactly one worker:
-# each worker's windows are complete for its zones. Scoring uses one saved
-# model, so every worker scores alike (train your own with
+# order, and the consumer group gives each partition to exactly one worker.
+# The metrics workers are exactly once (citypipe(7), CHECKPOINTS): offsets are
+# committed only once pg-sink has committed everything before a checkpoint,
+# and a partition that moves between workers, mid-window or after a crash, is
+# rebuilt by its new owner from the log. The raw rows go by a group of their
+# own, at least once, made exactly once by the table's key. Scoring uses one
+# saved model, so every worker scores alike (train your own with
 # 'iforest-score train -o model.json recording.ndjson').
 #
 # Run it:   examples/kafka.sh                  (Ctrl-C stops it all)
@@ -55,8 +61,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/citypipe-kafka.XXXXXX")
 mock_pid='' mock_fd='' pg_tmp_dir=''
 consumers=() pids=()
 stop_workers() {
-  # Only the consumers are signalled: the end of their output flows down each
-  # worker, whose window-agg emits its open windows and pg-sinks commit.
+  # Only the consumers are signalled: each commits its last checkpoint, and
+  # the end of its output flows down the worker. Open windows stay for the
+  # next run (or the drain below) to finish: they are rebuilt from the log.
   [ ${#consumers[@]} -gt 0 ] && kill -TERM "${consumers[@]}" 2>/dev/null
   local p rc=0
   for p in "${pids[@]}"; do wait "$p" || { local s=$?; [ $s -eq 130 ] || [ $s -eq 143 ] || rc=$s; }; done
@@ -119,27 +126,31 @@ sql "create table if not exists \"$RAW_TABLE\" (
        zone text not null, count bigint, $metric_cols anomaly_count bigint,
        primary key (\"window\", window_start, zone));" > /dev/null
 
-for i in $(seq "$WORKERS"); do
-  w="$work/w$i"
-  mkfifo "$w.in" "$w.raw" "$w.win"
-  pg-sink "${conn[@]}" -t "$RAW_TABLE" --key sensor_id,ts --on-conflict nothing < "$w.raw" 2> "$w.raw.log" &
+# metrics_worker LOG_PREFIX [-e]: one exactly-once metrics worker.
+metrics_worker() {
+  local w=$1; shift
+  mkfifo "$w.acks" "$w.in"
+  iforest-score -m "$MODEL" --rules city < "$w.in" 2> "$w.score.log" \
+    | window-agg --window tumble:1m --window slide:5m,1m --key zone \
+        --fields temperature,humidity,aqi,noise_db,traffic --agg count,avg,max \
+        --count-true anomaly --idle-timeout 10s 2> "$w.agg.log" \
+    | pg-sink "${conn[@]}" -t "$METRICS_TABLE" --key window,window_start,zone --on-conflict update \
+        --acks "$w.acks" 2> "$w.metrics.log" &
   pids+=($!)
-  window-agg --window tumble:1m --window slide:5m,1m --key zone \
-    --fields temperature,humidity,aqi,noise_db,traffic --agg count,avg,max \
-    --count-true anomaly --idle-timeout 10s --line-buffered < "$w.win" 2> "$w.agg.log" \
-    | pg-sink "${conn[@]}" -t "$METRICS_TABLE" --key window,window_start,zone --on-conflict update 2> "$w.metrics.log" &
-  pids+=($!)
-  iforest-score -m "$MODEL" --rules city --line-buffered < "$w.in" 2> "$w.score.log" | tee "$w.raw" "$w.win" > /dev/null &
-  pids+=($!)
-  kafka-cat-in -C -t "$TOPIC" -G "$GROUP" "${xopts[@]}" -v --stats > "$w.in" 2> "$w.log" &
+  kafka-cat-in -C -t "$TOPIC" -G "$GROUP" --acks "$w.acks" "${xopts[@]}" -v --stats "$@" > "$w.in" 2> "$w.log" &
   consumers+=($!)
   pids+=($!)
-done
-# Produce only once every worker holds its partitions, so that no zone moves
-# between workers mid-window.
+}
 for i in $(seq "$WORKERS"); do
-  for _ in $(seq 300); do grep -q assigned "$work/w$i.log" && break; sleep 0.1; done
-  grep -q assigned "$work/w$i.log" || echo "kafka.sh: worker $i has no partition (more workers than partitions?)" >&2
+  w="$work/w$i"
+  metrics_worker "$w"
+  mkfifo "$w.raw"
+  iforest-score -m "$MODEL" --rules city < "$w.raw" 2> "$w.raw.score.log" \
+    | pg-sink "${conn[@]}" -t "$RAW_TABLE" --key sensor_id,ts --on-conflict nothing 2> "$w.raw.log" &
+  pids+=($!)
+  kafka-cat-in -C -t "$TOPIC" -G "$GROUP-raw" "${xopts[@]}" > "$w.raw" 2> "$w.raw.kafka.log" &
+  consumers+=($!)
+  pids+=($!)
 done
 echo "kafka.sh: $WORKERS workers in group $GROUP on topic $TOPIC" >&2
 
@@ -167,6 +178,12 @@ if [ -n "$COUNT" ] && [ "$status" -eq 0 ]; then
   done
 fi
 stop_workers || { s=$?; echo "kafka.sh: a worker failed with status $s; logs:" >&2; tail -n 3 "$work"/w*.log >&2; exit $s; }
+if [ -n "$COUNT" ] && [ "$status" -eq 0 ]; then
+  # Every record is in: one worker with -e writes the windows still open.
+  metrics_worker "$work/drain" -e
+  for p in "${pids[@]}"; do wait "$p" || { echo "kafka.sh: the drain failed; $(tail -n 3 "$work"/drain*.log)" >&2; exit 1; }; done
+  consumers=() pids=()
+fi
 for i in $(seq "$WORKERS"); do
   echo "worker $i: $(sed -nE 's/.*stats in=[0-9]+ out=([0-9]+).*/\1/p' "$work/w$i.log" | tail -n 1) records consumed"
 done
