@@ -261,6 +261,29 @@ std::string_view columns_query() {
          "ORDER BY a.attnum";
 }
 
+std::string_view unique_index_query() {
+  return "SELECT 1 FROM pg_index i WHERE i.indrelid = to_regclass($1) AND i.indisunique "
+         "AND i.indpred IS NULL AND i.indexprs IS NULL AND i.indnkeyatts = cardinality($2::text[]) "
+         "AND (SELECT array_agg(a.attname::text ORDER BY a.attname::text) FROM pg_attribute a "
+         "WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey[0:i.indnkeyatts - 1])) = "
+         "(SELECT array_agg(k ORDER BY k) FROM unnest($2::text[]) k) LIMIT 1";
+}
+
+std::string text_array_literal(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (const std::string& item : items) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char c : item) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
 std::string copy_sql(std::string_view target, const std::vector<Column>& columns, bool binary) {
   std::string sql = "COPY " + std::string(target) + " (" + column_list(columns) + ") FROM STDIN";
   if (binary) sql += " (FORMAT binary)";

@@ -5,6 +5,7 @@
 #include "citypipe/core/event_time.h"
 #include "citypipe/pg/schema.h"
 #include "citypipe/core/tool.h"
+#include "pg_conn.h"
 #include "sink.h"
 
 namespace {
@@ -51,10 +52,17 @@ int main(int argc, char** argv) {
                  "Connections writing in parallel; with --key each key stays on one (default 1)")
       ->type_name("N")
       ->check(CLI::Range(std::size_t{1}, std::size_t{64}));
+  app.add_option("--acks", opt.acks,
+                 "Write each checkpoint control line to PATH (a FIFO) once every row before it is committed")
+      ->type_name("PATH");
   app.add_flag("--progress", opt.progress, "Print rows committed and records/s on stderr every second");
   if (auto rc = tool.parse(argc, argv)) return *rc;
 
-  std::string error;
+  std::string error = pgsink::conninfo_error(opt.conninfo);
+  if (!error.empty()) {
+    tool.warn(fmt::format("bad connection string '{}': {}", opt.conninfo, error));
+    return citypipe::exit_usage;
+  }
   auto name = citypipe::pg::parse_table_name(table, error);
   if (!name) {
     tool.warn(fmt::format("bad table name '{}': {}", table, error));

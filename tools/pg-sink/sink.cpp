@@ -1,7 +1,11 @@
 #include "sink.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
 
 #include <algorithm>
 #include <cstring>
@@ -9,6 +13,8 @@
 
 #include <fmt/format.h>
 
+#include "citypipe/core/control.h"
+#include "citypipe/core/event_time.h"
 #include "citypipe/core/hash.h"
 #include "citypipe/core/signals.h"
 
@@ -33,19 +39,24 @@ Sink::Sink(citypipe::Tool& tool, SinkOptions options)
     senders_.push_back(std::make_unique<Sender>(tool_, opt_.conninfo, opt_.retry_for_ms, plan_,
                                                 n > 1 ? fmt::format("connection {}: ", i + 1) : ""));
     open_.push_back(std::make_unique<Batch>());
+    senders_.back()->on_wait([this] { check_signals(); });
   }
   progress_tty_ = isatty(2) != 0;
   progress_at_ = clock::now();
 }
 
 // The senders first: their threads use plan_.
-Sink::~Sink() { senders_.clear(); }
+Sink::~Sink() {
+  senders_.clear();
+  if (acks_fd_ >= 0) ::close(acks_fd_);
+}
 
 Status Sink::run(citypipe::RecordInput& in) {
   tool_.stats().set_extra("batches", 0);
   tool_.stats().set_extra("reconnects", 0);
   if (Status s = start(); !s.is_ok()) return s;
   in.on_idle([this] { on_idle(); });
+  in.on_control([this](std::string_view line) { return on_control(line); });
   citypipe::JsonRecord rec;
   std::uint64_t n = 0;
   while (deferred_.is_ok() && in.next(rec)) {
@@ -67,7 +78,94 @@ Status Sink::run(citypipe::RecordInput& in) {
   if (Status s = commit_all(); !s.is_ok()) return s;
   if (Status s = collect(true); !s.is_ok()) return s;
   progress(true);
+  if (Status s = all_refused(); !s.is_ok()) return s;
   return in.status();
+}
+
+// Control lines: only a checkpoint, and only with --acks, does anything.
+bool Sink::on_control(std::string_view line) {
+  static constexpr std::string_view checkpoint = "\"checkpoint\"";
+  if (opt_.acks.empty()) return true;
+  std::string_view kind = line.substr(citypipe::control_prefix.size());
+  while (!kind.empty() && kind.front() == ' ') kind.remove_prefix(1);
+  if (kind.substr(0, checkpoint.size()) != checkpoint) return true;
+  Status s = make_durable();
+  if (s.is_ok()) s = write_ack(line);
+  if (s.is_ok()) return true;
+  deferred_ = s;
+  return false;
+}
+
+// Every row read so far committed, on every connection.
+Status Sink::make_durable() {
+  if (Status s = flush_pending(); !s.is_ok()) return s;
+  if (Status s = commit_all(); !s.is_ok()) return s;
+  return collect(true);
+}
+
+// The ack: the control line and a newline in one write(2). A FIFO is opened
+// at the first checkpoint, which waits for its reader.
+Status Sink::write_ack(std::string_view line) {
+  if (acks_fd_ < 0) {
+    acks_fd_ = ::open(opt_.acks.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (acks_fd_ < 0) {
+      if (errno == EINTR && citypipe::stop_requested())
+        return Status::error(citypipe::exit_interrupted,
+                             fmt::format("interrupted while waiting for a reader of {}; {} records committed, "
+                                         "the checkpoint not acknowledged", opt_.acks, committed_));
+      return Status::error(citypipe::exit_io, fmt::format("cannot open {} for acks: {}", opt_.acks, std::strerror(errno)));
+    }
+  }
+  std::string ack(line);
+  ack += '\n';
+  ssize_t n = -1;
+  do n = ::write(acks_fd_, ack.data(), ack.size());
+  while (n < 0 && errno == EINTR);
+  if (n == static_cast<ssize_t>(ack.size())) return Status::ok();
+  const std::string why = n < 0 && errno == EPIPE ? "the reader has gone (EPIPE)"
+                          : n < 0                 ? std::strerror(errno)
+                                                  : "short write";
+  return Status::error(citypipe::exit_io,
+                       fmt::format("cannot write an ack to {}: {}; {} records committed, the checkpoint not acknowledged",
+                                   opt_.acks, why, committed_));
+}
+
+void Sink::check_signals() {
+  const int signals = citypipe::stop_signal_count();
+  if (signals == 0 || abandoned_) return;
+  bool down = false;
+  std::chrono::milliseconds left{0};
+  for (const auto& s : senders_)
+    if (s->failing()) {
+      down = true;
+      left = std::max(left, s->retry_left());
+    }
+  if (signals >= 2 || (down && citypipe::stop_signal() == SIGTERM)) {
+    abandoned_ = true;
+    for (auto& s : senders_) s->halt();
+    return;
+  }
+  if (down && !told_pending_) {
+    told_pending_ = true;
+    tool_.warn(fmt::format("waiting up to {} for PostgreSQL to commit {} records; Ctrl-C again to abandon",
+                           citypipe::format_duration(left.count() + 999 - (left.count() + 999) % 1000),
+                           unfinished()));
+  }
+}
+
+Status Sink::abandoned(std::uint64_t uncommitted) const {
+  return Status::error(citypipe::exit_interrupted,
+                       fmt::format("abandoned while PostgreSQL was unavailable: {} records committed, {} not committed",
+                                   committed_, uncommitted));
+}
+
+// Every record refused, none committed: a mismatch between input and table
+// more likely than bad lines.
+Status Sink::all_refused() const {
+  if (committed_ > 0 || refused_ == 0 || tool_.stats().in > 0) return Status::ok();
+  return Status::error(citypipe::exit_data,
+                       fmt::format("all {} records were refused and none committed; the first: {}", refused_,
+                                   first_refusal_));
 }
 
 // Connecting, and learning the table (or planning to create it), on the first
@@ -76,7 +174,7 @@ Status Sink::run(citypipe::RecordInput& in) {
 Status Sink::start() {
   auto connect = [this](Sender& s) -> Status {
     if (Result r = s.connection().connect(); !r.ok())
-      if (Status e = s.reconnect(r); !e.is_ok()) return unavailable(e.message(), 0);
+      if (Status e = s.reconnect(r); !e.is_ok()) return gave_up(s, e, 0);
     return Status::ok();
   };
   if (Status s = connect(setup()); !s.is_ok()) return s;
@@ -92,6 +190,7 @@ Status Sink::start() {
     if (opt_.create && !opt_.key.empty())
       for (const std::string& sql : pg::create_index_sql(opt_.table, std::nullopt, opt_.key))
         if (Status s = run_sql(sql); !s.is_ok()) return s;
+    if (Status s = check_key_index(); !s.is_ok()) return s;
   }
   for (std::size_t i = 1; i < senders_.size(); ++i)
     if (Status s = connect(*senders_[i]); !s.is_ok()) return s;
@@ -114,6 +213,43 @@ Status Sink::load_columns(bool& exists) {
   }
   exists = !rows.empty();
   return Status::ok();
+}
+
+// ON CONFLICT (key) needs a unique index on exactly the key's columns; without
+// one every batch would fail.
+Status Sink::check_key_index() {
+  if (opt_.key.empty()) return Status::ok();
+  std::vector<std::vector<std::string>> rows;
+  Status s = with_retry(
+      setup(),
+      [&] {
+        return setup().connection().query(std::string(pg::unique_index_query()),
+                                          {target_, pg::text_array_literal(opt_.key)}, rows);
+      },
+      "looking for the key's unique index");
+  if (!s.is_ok()) return s;
+  if (!rows.empty()) return Status::ok();
+  std::string cols;
+  for (const std::string& k : opt_.key) cols += (cols.empty() ? "" : ", ") + pg::quote_ident(k);
+  return Status::error(citypipe::exit_usage,
+                       fmt::format("--key needs a unique index on exactly ({}) of {}, and there is none: "
+                                   "create it (CREATE UNIQUE INDEX ON {} ({})), or let --create make it",
+                                   cols, target_, target_, cols));
+}
+
+// A first record none of whose fields is a column would load rows of NULLs.
+Status Sink::check_fields_match(const citypipe::JsonRecord& first) const {
+  std::string fields, columns;
+  for (const citypipe::JsonField& f : first.fields()) {
+    for (const pg::Column& c : columns_)
+      if (c.name == f.key) return Status::ok();
+    if (fields.size() < 200) fields += (fields.empty() ? "" : ", ") + std::string(f.key);
+  }
+  for (const pg::Column& c : columns_)
+    if (columns.size() < 200) columns += (columns.empty() ? "" : ", ") + c.name;
+  return Status::error(citypipe::exit_data,
+                       fmt::format("no field of the input is a column of {}: the first record has {}; the table has {}",
+                                   target_, fields.empty() ? "no fields" : fields, columns));
 }
 
 Status Sink::create_table() {
@@ -163,6 +299,7 @@ Status Sink::choose_columns(const citypipe::JsonRecord& first) {
     plan_.stage_sql = pg::stage_table_sql(stage_name, opt_.table, columns_);
   }
   columns_chosen_ = true;
+  if (Status s = check_fields_match(first); !s.is_ok()) return s;
   for (auto& sender : senders_)
     if (Status s = with_retry(*sender, [&] { return sender->prepare_session(); }, "creating the staging table");
         !s.is_ok())
@@ -281,6 +418,7 @@ bool Sink::encode(const citypipe::JsonRecord& record, std::string& out, std::str
 
 bool Sink::reject(std::uint32_t file, std::uint64_t line, std::string_view reason, std::string_view raw) {
   --tool_.stats().in;  // counted as rejected instead
+  if (refused_++ == 0) first_refusal_ = fmt::format("{}:{}: {}", files_[file], line, reason);
   return tool_.bad_input().report(files_[file], line, reason, raw);
 }
 
@@ -350,14 +488,15 @@ Status Sink::collect(bool all) {
     if (b->error != failure::none) lost += b->rows.size() - b->done;
   }
   Status status;
-  if (failed != nullptr) {
+  if (abandoned_) {
+    status = abandoned(lost + unfinished());
+  } else if (failed != nullptr) {
     const std::uint64_t left = lost + unfinished();
     if (failed->error == failure::connection)
       status = unavailable(failed->message, left);
     else
-      status = Status::error(citypipe::exit_unavailable,
-                             fmt::format("PostgreSQL refused the batch: {}; {} records committed, {} not committed",
-                                         failed->message, committed_, left));
+      status = Status::error(citypipe::exit_unavailable, fmt::format("{}; {} records committed, {} not committed",
+                                                                     failed->message, committed_, left));
   }
   for (auto& b : done) {
     b->clear();
@@ -406,8 +545,14 @@ Status Sink::with_retry(Sender& sender, const std::function<Result()>& step, con
     Result r = step();
     if (r.ok()) return Status::ok();
     if (r.kind != failure::connection) return Status::error(citypipe::exit_unavailable, what + ": " + r.message);
-    if (Status s = sender.reconnect(r); !s.is_ok()) return unavailable(s.message(), held());
+    if (Status s = sender.reconnect(r); !s.is_ok()) return gave_up(sender, s, held());
   }
+}
+
+Status Sink::gave_up(const Sender& sender, const Status& why, std::uint64_t uncommitted) {
+  if (abandoned_) return abandoned(uncommitted);
+  if (sender.refused_login()) return why;
+  return unavailable(why.message(), uncommitted);
 }
 
 Status Sink::run_sql(const std::string& sql) {

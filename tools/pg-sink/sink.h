@@ -33,6 +33,7 @@ struct SinkOptions {
   std::vector<std::string> time_columns;
   bool progress = false;
   std::size_t workers = 1;  // connections, each with its own sender thread
+  std::string acks;         // --acks: where checkpoint control lines go once durable
 };
 
 // Records are parsed and encoded on the calling thread; each of --workers
@@ -68,6 +69,18 @@ class Sink {
   citypipe::Status with_retry(Sender& sender, const std::function<Result()>& step, const std::string& what);
   citypipe::Status run_sql(const std::string& sql);  // on the first connection, before the senders start
   citypipe::Status unavailable(const std::string& why, std::uint64_t uncommitted);
+  citypipe::Status gave_up(const Sender& sender, const citypipe::Status& why, std::uint64_t uncommitted);
+  citypipe::Status abandoned(std::uint64_t uncommitted) const;
+  citypipe::Status check_key_index();
+  citypipe::Status check_fields_match(const citypipe::JsonRecord& first) const;
+  citypipe::Status all_refused() const;
+  // Checkpoints (--acks): everything before line committed, then line acked.
+  bool on_control(std::string_view line);
+  citypipe::Status make_durable();
+  citypipe::Status write_ack(std::string_view line);
+  // While waiting on the senders: the first signal says what is pending, a
+  // second one (or SIGTERM while PostgreSQL is down) abandons it.
+  void check_signals();
   bool reject(std::uint32_t file, std::uint64_t line, std::string_view reason, std::string_view raw);
   void on_idle();
   void progress(bool final);
@@ -107,6 +120,10 @@ class Sink {
   std::vector<std::string> files_;
 
   std::uint64_t committed_ = 0, batches_ = 0;
+  std::uint64_t refused_ = 0;   // records the sink or the server refused
+  std::string first_refusal_;   // why the first of them was
+  int acks_fd_ = -1;
+  bool told_pending_ = false, abandoned_ = false;
   citypipe::Status deferred_;  // a failure inside the idle hook
   clock::time_point progress_at_;
   std::uint64_t progress_in_ = 0;

@@ -92,6 +92,13 @@ std::vector<std::string> create_index_sql(const TableName& table,
 // quoted table name. Empty result: no such table.
 std::string_view columns_query();
 
+// One row if the table has a unique index ON CONFLICT can use for the key:
+// on exactly the key's columns, in any order, without a predicate or an
+// expression. $1 is the quoted table name, $2 the key as a text array.
+std::string_view unique_index_query();
+// A text[] literal, {"a","b"}, for a query parameter.
+std::string text_array_literal(const std::vector<std::string>& items);
+
 // COPY target (columns) FROM STDIN, in binary or text format.
 std::string copy_sql(std::string_view target, const std::vector<Column>& columns, bool binary);
 
