@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -196,7 +197,13 @@ Result Connection::copy_end() {
   bool any = false;
   while (PGresult* raw = PQgetResult(conn_)) {
     ResultPtr res(raw);
-    if (r.ok()) r = classify(res.get());
+    if (r.ok()) {
+      const std::int64_t inserted = r.inserted;
+      r = classify(res.get());
+      r.inserted = inserted;
+      if (r.ok() && std::strncmp(PQcmdStatus(res.get()), "INSERT", 6) == 0)
+        r.inserted = std::strtoll(PQcmdTuples(res.get()), nullptr, 10);
+    }
     any = true;
     if (PQstatus(conn_) == CONNECTION_BAD) break;
   }

@@ -2,6 +2,7 @@
 // failure sorted into what pg-sink does about it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,7 @@ struct Result {
   failure kind = failure::none;
   std::string message;  // the server's or libpq's message, one line
   std::string state;    // the SQLSTATE, when the server sent one
+  std::int64_t inserted = -1;  // after copy_end: rows an INSERT after the COPY inserted
   bool ok() const { return kind == failure::none; }
 };
 

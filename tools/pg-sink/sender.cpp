@@ -157,9 +157,25 @@ void Sender::send_batch(Batch& b) {
   }
 }
 
+// Idempotent batches are mostly new rows: a plain COPY into the table commits
+// them at COPY speed. The COPY is one transaction, so a unique violation
+// leaves nothing behind, and the batch goes again through the stage and
+// INSERT ... ON CONFLICT DO NOTHING, with the same result as if it had gone
+// that way at once.
 Result Sender::send_range(const Batch& b, std::size_t lo, std::size_t hi) {
+  if (!plan_.fast_sql.empty() && optimistic_) {
+    Result r = copy_range(plan_.fast_sql, b, lo, hi);
+    if (r.state != "23505") return r;
+    optimistic_ = false;
+  }
+  Result r = copy_range(plan_.copy_sql, b, lo, hi);
+  if (!plan_.fast_sql.empty() && r.ok() && r.inserted == static_cast<std::int64_t>(hi - lo)) optimistic_ = true;
+  return r;
+}
+
+Result Sender::copy_range(const std::string& sql, const Batch& b, std::size_t lo, std::size_t hi) {
   const citypipe::pg::CopyEncoder& encoder = *plan_.encoder;
-  if (Result r = conn_.copy_begin(plan_.copy_sql); !r.ok()) {
+  if (Result r = conn_.copy_begin(sql); !r.ok()) {
     conn_.rollback_if_needed();
     return r;
   }

@@ -51,6 +51,9 @@ struct CopyPlan {
   std::unique_ptr<citypipe::pg::CopyEncoder> encoder;
   std::string copy_sql;   // with --key, the whole transaction
   std::string stage_sql;  // with --key, the session's temporary table
+  // With --key and DO NOTHING: a COPY straight into the table, tried first;
+  // only a unique violation sends the batch the staged way (copy_sql).
+  std::string fast_sql;
 };
 
 class Sender {
@@ -100,6 +103,7 @@ class Sender {
   void send_loop();
   void send_batch(Batch& b);
   Result send_range(const Batch& b, std::size_t lo, std::size_t hi);
+  Result copy_range(const std::string& sql, const Batch& b, std::size_t lo, std::size_t hi);
   bool stopped() const { return broken_ || halted_; }  // under mutex_
   // Waits on wake_ until done(), calling on_wait_ between slices.
   template <typename Done>
@@ -122,6 +126,9 @@ class Sender {
   // The thread's own once it runs (the calling thread's before).
   std::optional<std::chrono::steady_clock::time_point> failing_since_;
   std::chrono::milliseconds backoff_{100};
+  // Whether to try plan_.fast_sql: off after a unique violation (a replay
+  // goes on conflicting), on again after a staged batch that was all new.
+  bool optimistic_ = true;
   std::atomic<std::uint64_t> reconnects_{0};
   std::atomic<bool> failing_{false}, refused_{false};
   std::atomic<std::int64_t> deadline_ms_{0};  // steady clock, while failing_

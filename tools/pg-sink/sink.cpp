@@ -297,6 +297,7 @@ Status Sink::choose_columns(const citypipe::JsonRecord& first) {
     plan_.copy_sql = "BEGIN; " + pg::copy_sql(stage_name, columns_, binary) + "; " +
                      pg::upsert_sql(opt_.table, stage_name, columns_, opt_.key, opt_.conflict) + "; COMMIT";
     plan_.stage_sql = pg::stage_table_sql(stage_name, opt_.table, columns_);
+    if (opt_.conflict == pg::on_conflict::nothing) plan_.fast_sql = pg::copy_sql(target_, columns_, binary);
   }
   columns_chosen_ = true;
   if (Status s = check_fields_match(first); !s.is_ok()) return s;
