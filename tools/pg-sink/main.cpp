@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
                  "More columns that --create makes timestamptz (always: ts, window_start, window_end)")
       ->type_name("COL,...");
   app.add_flag("--strict-columns", opt.strict_columns, "A field with no column makes the record a bad line");
-  app.add_option("--batch-rows", opt.batch_rows, "Commit after this many rows (default 10000)")
+  auto* batch_rows = app.add_option("--batch-rows", opt.batch_rows,
+                 "Commit after this many rows (default 10000; reading files, 100000 or 16 MiB)")
       ->type_name("N")
       ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
   app.add_option("--batch-ms", batch_ms, "Commit a batch at most this long after its first row (default 200ms)")
@@ -48,8 +49,8 @@ int main(int argc, char** argv) {
   app.add_option("--retry-for", retry_for, "Reconnect and resend for up to this long (default 60s)")
       ->type_name("DURATION")
       ->check(duration_check());
-  app.add_option("--workers", opt.workers,
-                 "Connections writing in parallel; with --key each key stays on one (default 1)")
+  auto* workers = app.add_option("--workers", opt.workers,
+                 "Connections writing in parallel; with --key each key stays on one (default 1; reading files, 2)")
       ->type_name("N")
       ->check(CLI::Range(std::size_t{1}, std::size_t{64}));
   app.add_option("--acks", opt.acks,
@@ -80,6 +81,15 @@ int main(int argc, char** argv) {
   if (!time_columns.empty())
     for (auto& c : CLI::detail::split(time_columns, ',')) opt.time_columns.push_back(c);
   opt.batch_ms = *citypipe::parse_duration(batch_ms);
+  // Replaying files, nobody waits for a row: fewer, bigger commits, and two
+  // connections so the server works while the next batch is parsed.
+  if (!pgsink::Sink::live(tool.options().inputs)) {
+    if (workers->count() == 0) opt.workers = 2;
+    if (batch_rows->count() == 0) {
+      opt.batch_rows = 100000;
+      opt.batch_bytes = 16u << 20;
+    }
+  }
   opt.retry_for_ms = *citypipe::parse_duration(retry_for);
 
   citypipe::RecordInput in(tool);

@@ -66,17 +66,13 @@ Status Sink::run(citypipe::RecordInput& in) {
     file = static_cast<std::uint32_t>(files_.size() - 1);
     if (Status s = add(rec, file, where.number); !s.is_ok()) return s;
     if ((++n & 255) == 0) {
-      if (batch_due(clock::now())) {
-        if (Status s = flush_pending(); !s.is_ok()) return s;
-        if (Status s = commit_all(); !s.is_ok()) return s;
-      }
+      if (batch_due(clock::now()))
+        if (Status s = commit_held(false); !s.is_ok()) return s;
       progress(false);
     }
   }
   if (!deferred_.is_ok()) return deferred_;
-  if (Status s = flush_pending(); !s.is_ok()) return s;
-  if (Status s = commit_all(); !s.is_ok()) return s;
-  if (Status s = collect(true); !s.is_ok()) return s;
+  if (Status s = commit_held(true); !s.is_ok()) return s;
   progress(true);
   if (Status s = all_refused(); !s.is_ok()) return s;
   return in.status();
@@ -89,18 +85,11 @@ bool Sink::on_control(std::string_view line) {
   std::string_view kind = line.substr(citypipe::control_prefix.size());
   while (!kind.empty() && kind.front() == ' ') kind.remove_prefix(1);
   if (kind.substr(0, checkpoint.size()) != checkpoint) return true;
-  Status s = make_durable();
+  Status s = commit_held(true);
   if (s.is_ok()) s = write_ack(line);
   if (s.is_ok()) return true;
   deferred_ = s;
   return false;
-}
-
-// Every row read so far committed, on every connection.
-Status Sink::make_durable() {
-  if (Status s = flush_pending(); !s.is_ok()) return s;
-  if (Status s = commit_all(); !s.is_ok()) return s;
-  return collect(true);
 }
 
 // The ack: the control line and a newline in one write(2). A FIFO is opened
@@ -289,6 +278,8 @@ Status Sink::choose_columns(const citypipe::JsonRecord& first) {
   }
   plan_.encoder = std::make_unique<pg::CopyEncoder>(std::move(types), binary);
   values_.assign(columns_.size(), nullptr);
+  spans_.assign(columns_.size(), pg::FieldSpan{});
+  by_key_ = !opt_.key.empty() && senders_.size() > 1;
   if (opt_.key.empty()) {
     plan_.copy_sql = pg::copy_sql(target_, columns_, binary);
   } else {
@@ -314,7 +305,7 @@ Status Sink::add(const citypipe::JsonRecord& record, std::uint32_t file, std::ui
     inference_->add(record);
     pending_raw_ += record.raw();
     pending_.push_back(Source{file, line, pending_raw_.size()});
-    if (pending_.size() >= opt_.batch_rows) return flush_pending();
+    if (pending_.size() >= opt_.batch_rows || pending_raw_.size() >= opt_.batch_bytes) return flush_pending();
     return Status::ok();
   }
   if (!columns_chosen_)
@@ -322,7 +313,7 @@ Status Sink::add(const citypipe::JsonRecord& record, std::uint32_t file, std::ui
   std::string error;
   // With a key and several senders a row is encoded on its own first: its
   // encoded key decides the sender.
-  const bool by_key = !opt_.key.empty() && senders_.size() > 1;
+  const bool by_key = by_key_;
   std::size_t w = by_key ? 0 : next_;
   if (by_key) row_.clear();
   std::string& out = by_key ? row_ : open_[w]->data;
@@ -342,39 +333,20 @@ Status Sink::add(const citypipe::JsonRecord& record, std::uint32_t file, std::ui
   }
   b.raws += record.raw();
   b.sources.push_back(Source{file, line, b.raws.size()});
-  if (b.rows.size() >= opt_.batch_rows) return commit_batch(w);
+  if (b.rows.size() >= opt_.batch_rows || b.data.size() + b.raws.size() >= opt_.batch_bytes) return commit_batch(w);
   return Status::ok();
 }
 
 // The sender of an encoded row: a hash of its key columns' encoded values, so
 // that one key value goes to one sender however the JSON wrote it (a time
-// with another offset, 21.0 for 21).
+// with another offset, 21.0 for 21). The encoder said where they are.
 std::size_t Sink::route(std::string_view row) const {
   std::uint64_t h = citypipe::fnv1a_basis;
-  auto mix = [&h](std::string_view v) { h = citypipe::fnv1a(v, h); };
-  if (plan_.encoder->binary()) {
-    std::size_t at = 2;  // the field count
-    for (std::size_t c = 0; c < columns_.size() && at + 4 <= row.size(); ++c) {
-      std::uint32_t be = 0;
-      std::memcpy(&be, row.data() + at, 4);
-      const auto len = static_cast<std::int32_t>(__builtin_bswap32(be));
-      const std::size_t n = len > 0 ? static_cast<std::size_t>(len) : 0;
-      if (is_key_[c] != 0) mix(row.substr(at, 4 + n));
-      at += 4 + n;
-    }
-  } else {
-    // Text format: fields end at a tab (one in a value is escaped), the last
-    // at the newline.
-    std::size_t at = 0;
-    for (std::size_t c = 0; c < columns_.size() && at < row.size(); ++c) {
-      std::size_t end = row.find(c + 1 < columns_.size() ? '\t' : '\n', at);
-      if (end == std::string_view::npos) end = row.size();
-      if (is_key_[c] != 0) {
-        mix(row.substr(at, end - at));
-        mix("\t");
-      }
-      at = end + 1;
-    }
+  const bool text = !plan_.encoder->binary();
+  for (std::size_t c = 0; c < columns_.size(); ++c) {
+    if (is_key_[c] == 0) continue;
+    h = citypipe::fnv1a(row.substr(spans_[c].begin, spans_[c].end - spans_[c].begin), h);
+    if (text) h = citypipe::fnv1a("\t", h);
   }
   h ^= h >> 29;
   return static_cast<std::size_t>(h % senders_.size());
@@ -414,7 +386,7 @@ bool Sink::encode(const citypipe::JsonRecord& record, std::string& out, std::str
       return false;
     }
   }
-  return plan_.encoder->append_row(out, values_.data(), error);
+  return plan_.encoder->append_row(out, values_.data(), error, by_key_ ? spans_.data() : nullptr);
 }
 
 bool Sink::reject(std::uint32_t file, std::uint64_t line, std::string_view reason, std::string_view raw) {
@@ -581,37 +553,48 @@ bool Sink::batch_due(clock::time_point now) const {
 
 // Called before every read: hands over a batch that is due; before a read
 // that would block on a quiet pipe, commits everything and waits for it, so
-// that a batch neither waits past its --batch-ms nor fails unnoticed.
+// that a batch neither waits past its --batch-ms nor fails unnoticed. A
+// failure here ends the input; run() returns it.
 void Sink::on_idle() {
   if (!deferred_.is_ok()) return;
   Status s = collect(false);
   if (s.is_ok()) {
-    bool quiet = false;
-    const auto& inputs = tool_.options().inputs;
-    if (inputs.empty() || inputs == std::vector<std::string>{"-"}) {
-      const auto first = oldest();
-      if (first || !all_idle()) {
-        std::int64_t wait_ms = 0;
-        const auto now = clock::now();
-        if (first && !batch_due(now))
-          wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        *first + std::chrono::milliseconds(opt_.batch_ms) - now)
-                        .count() + 1;
-        pollfd p{0, POLLIN, 0};
-        quiet = ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(wait_ms, std::numeric_limits<int>::max()))) == 0;
-      }
-    }
-    if (quiet || batch_due(clock::now())) {
-      s = flush_pending();
-      if (s.is_ok()) s = commit_all();
-      if (s.is_ok() && quiet) s = collect(true);
-    }
+    const bool quiet = live(tool_.options().inputs) && input_quiet();
+    if (quiet || batch_due(clock::now())) s = commit_held(quiet);
   }
   if (!s.is_ok()) {
     deferred_ = s;
     citypipe::request_stop();
   }
   progress(false);
+}
+
+bool Sink::live(const std::vector<std::string>& inputs) {
+  return inputs.empty() || inputs == std::vector<std::string>{"-"};
+}
+
+// Waits for input on stdin until the oldest batch held is due; true when none
+// came. Returns at once when nothing is held or being committed.
+bool Sink::input_quiet() const {
+  const auto first = oldest();
+  if (!first && all_idle()) return false;
+  pollfd p{0, POLLIN, 0};
+  return ::poll(&p, 1, ms_until_due(first)) == 0;
+}
+
+int Sink::ms_until_due(std::optional<clock::time_point> first) const {
+  const auto now = clock::now();
+  if (!first || batch_due(now)) return 0;
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      *first + std::chrono::milliseconds(opt_.batch_ms) - now).count() + 1;
+  return static_cast<int>(std::min<std::int64_t>(ms, std::numeric_limits<int>::max()));
+}
+
+// Hands over every batch held; with wait, until all are committed.
+Status Sink::commit_held(bool wait) {
+  if (Status s = flush_pending(); !s.is_ok()) return s;
+  if (Status s = commit_all(); !s.is_ok()) return s;
+  return wait ? collect(true) : Status::ok();
 }
 
 void Sink::progress(bool final) {

@@ -28,6 +28,7 @@ struct SinkOptions {
   citypipe::pg::on_conflict conflict = citypipe::pg::on_conflict::none;
   bool strict_columns = false;
   std::size_t batch_rows = 10000;
+  std::size_t batch_bytes = static_cast<std::size_t>(-1);  // encoded and raw bytes held per batch
   citypipe::time_ms batch_ms = 200;
   citypipe::time_ms retry_for_ms = 60000;
   std::vector<std::string> time_columns;
@@ -45,6 +46,8 @@ struct SinkOptions {
 class Sink {
  public:
   Sink(citypipe::Tool& tool, SinkOptions options);
+  // True when inputs is live standard input, where rows trickle in.
+  static bool live(const std::vector<std::string>& inputs);
   ~Sink();
 
   // Reads every record of in into the table. Commits what it holds at the end
@@ -76,13 +79,15 @@ class Sink {
   citypipe::Status all_refused() const;
   // Checkpoints (--acks): everything before line committed, then line acked.
   bool on_control(std::string_view line);
-  citypipe::Status make_durable();
   citypipe::Status write_ack(std::string_view line);
   // While waiting on the senders: the first signal says what is pending, a
   // second one (or SIGTERM while PostgreSQL is down) abandons it.
   void check_signals();
   bool reject(std::uint32_t file, std::uint64_t line, std::string_view reason, std::string_view raw);
   void on_idle();
+  bool input_quiet() const;
+  int ms_until_due(std::optional<clock::time_point> first) const;
+  citypipe::Status commit_held(bool wait);
   void progress(bool final);
   std::optional<clock::time_point> oldest() const;  // when the oldest row held came
   bool batch_due(clock::time_point now) const;
@@ -105,7 +110,9 @@ class Sink {
   std::vector<std::size_t> guess_;          // field position -> column index
   std::vector<const citypipe::JsonField*> values_;
   std::vector<std::string> ignored_;        // unknown fields reported once
-  std::string row_;                         // with --key and workers: one encoded row
+  bool by_key_ = false;                     // --key and workers: rows routed by key
+  std::string row_;                         // then: one encoded row
+  std::vector<citypipe::pg::FieldSpan> spans_;  // and where its values are
 
   // Before the table exists (--create): the first batch, kept raw.
   bool table_ready_ = false;
