@@ -236,6 +236,20 @@ std::string create_table_sql(const TableName& table, const std::vector<Column>& 
   return sql;
 }
 
+std::string alter_table_sql(const TableName& table, const std::vector<Column>& add,
+                            const std::vector<std::string>& widen) {
+  std::string actions;
+  for (const Column& c : add) {
+    if (!actions.empty()) actions += ", ";
+    actions += "ADD COLUMN IF NOT EXISTS " + quote_ident(c.name) + " " + std::string(type_name(c.type));
+  }
+  for (const std::string& name : widen) {
+    if (!actions.empty()) actions += ", ";
+    actions += "ALTER COLUMN " + quote_ident(name) + " TYPE double precision";
+  }
+  return actions.empty() ? std::string() : "ALTER TABLE " + quote_table(table) + " " + actions;
+}
+
 std::vector<std::string> create_index_sql(const TableName& table,
                                           const std::optional<std::string>& time_column,
                                           const std::vector<std::string>& key) {
@@ -292,7 +306,8 @@ std::string copy_sql(std::string_view target, const std::vector<Column>& columns
 
 std::string stage_table_sql(std::string_view stage, const TableName& table,
                             const std::vector<Column>& columns) {
-  return "CREATE TEMP TABLE " + std::string(stage) + " ON COMMIT DELETE ROWS AS SELECT " +
+  return "DROP TABLE IF EXISTS pg_temp." + std::string(stage) + "; CREATE TEMP TABLE " + std::string(stage) +
+         " ON COMMIT DELETE ROWS AS SELECT " +
          column_list(columns) + " FROM " + quote_table(table) + " WITH NO DATA";
 }
 

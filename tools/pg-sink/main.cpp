@@ -56,6 +56,10 @@ int main(int argc, char** argv) {
   app.add_option("--acks", opt.acks,
                  "Write each checkpoint control line to PATH (a FIFO) once every row before it is committed")
       ->type_name("PATH");
+  bool print_ddl = false;
+  app.add_flag("--print-ddl", print_ddl,
+               "Print the CREATE TABLE and CREATE INDEX that --create would run for the input, and exit; "
+               "connects to nothing");
   app.add_flag("--progress", opt.progress, "Print rows committed and records/s on stderr every second");
   if (auto rc = tool.parse(argc, argv)) return *rc;
 
@@ -94,6 +98,7 @@ int main(int argc, char** argv) {
 
   citypipe::RecordInput in(tool);
   if (!in.status().is_ok()) return tool.finish(in.status());
+  if (print_ddl) return tool.finish(pgsink::print_ddl(tool, opt, in));
   pgsink::Sink sink(tool, std::move(opt));
   return tool.finish(sink.run(in));
 }

@@ -119,6 +119,8 @@ Result Connection::connect() {
     return r;
   }
   PQsetErrorVerbosity(conn_, PQERRORS_DEFAULT);
+  // "already exists, skipping" and the like are for people at a prompt.
+  ResultPtr quiet(PQexec(conn_, "SET client_min_messages = warning"));
   return {};
 }
 

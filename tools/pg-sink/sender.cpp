@@ -163,6 +163,8 @@ void Sender::send_batch(Batch& b) {
 // INSERT ... ON CONFLICT DO NOTHING, with the same result as if it had gone
 // that way at once.
 Result Sender::send_range(const Batch& b, std::size_t lo, std::size_t hi) {
+  if (prepared_ != plan_.generation)
+    if (Result r = prepare_session(); !r.ok()) return r;
   if (!plan_.fast_sql.empty() && optimistic_) {
     Result r = copy_range(plan_.fast_sql, b, lo, hi);
     if (r.state != "23505") return r;
@@ -194,8 +196,10 @@ Result Sender::copy_range(const std::string& sql, const Batch& b, std::size_t lo
 }
 
 Result Sender::prepare_session() {
-  if (plan_.stage_sql.empty()) return {};
-  return conn_.exec(plan_.stage_sql);
+  Result r;
+  if (!plan_.stage_sql.empty()) r = conn_.exec(plan_.stage_sql);
+  if (r.ok()) prepared_ = plan_.generation;
+  return r;
 }
 
 Status Sender::reconnect(const Result& why) {

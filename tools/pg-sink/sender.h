@@ -54,6 +54,9 @@ struct CopyPlan {
   // With --key and DO NOTHING: a COPY straight into the table, tried first;
   // only a unique violation sends the batch the staged way (copy_sql).
   std::string fast_sql;
+  // Bumped when the plan changes (the table gained or widened a column), so
+  // that each sender sets its session up again before its next batch.
+  std::uint64_t generation = 0;
 };
 
 class Sender {
@@ -129,6 +132,7 @@ class Sender {
   // Whether to try plan_.fast_sql: off after a unique violation (a replay
   // goes on conflicting), on again after a staged batch that was all new.
   bool optimistic_ = true;
+  std::uint64_t prepared_ = static_cast<std::uint64_t>(-1);  // plan generation of the session
   std::atomic<std::uint64_t> reconnects_{0};
   std::atomic<bool> failing_{false}, refused_{false};
   std::atomic<std::int64_t> deadline_ms_{0};  // steady clock, while failing_

@@ -8,6 +8,7 @@
 #include <csignal>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -29,6 +30,25 @@ constexpr std::size_t npos = static_cast<std::size_t>(-1);
 const std::string stage_name = "pg_sink_stage";
 
 }  // namespace
+
+Status print_ddl(citypipe::Tool& tool, const SinkOptions& opt, citypipe::RecordInput& in) {
+  in.on_control([](std::string_view) { return true; });
+  pg::SchemaInference inference(opt.time_columns);
+  citypipe::JsonRecord rec;
+  for (std::size_t n = 0; n < opt.batch_rows && in.next(rec); ++n) inference.add(rec);
+  if (!in.status().is_ok()) return in.status();
+  if (inference.empty()) return Status::error(citypipe::exit_data, "no record to infer the columns from");
+  const std::vector<pg::Column> cols = inference.columns();
+  for (const std::string& k : opt.key)
+    if (std::none_of(cols.begin(), cols.end(), [&](const pg::Column& c) { return c.name == k; }))
+      return Status::error(citypipe::exit_usage, fmt::format("key column '{}' is not a field of the input", k));
+  std::string& out = tool.out().buffer();
+  out += pg::create_table_sql(opt.table, cols) + ";\n";
+  for (const std::string& sql : pg::create_index_sql(opt.table, pg::pick_time_column(cols, opt.time_columns), opt.key))
+    out += sql + ";\n";
+  tool.out().commit();
+  return Status::ok();
+}
 
 Sink::Sink(citypipe::Tool& tool, SinkOptions options)
     : tool_(tool),
@@ -166,7 +186,7 @@ Status Sink::start() {
       if (Status e = s.reconnect(r); !e.is_ok()) return gave_up(s, e, 0);
     return Status::ok();
   };
-  if (Status s = connect(setup()); !s.is_ok()) return s;
+  if (Status s = connect(admin()); !s.is_ok()) return s;
   bool exists = false;
   if (Status s = load_columns(exists); !s.is_ok()) return s;
   if (!exists) {
@@ -189,7 +209,7 @@ Status Sink::start() {
 Status Sink::load_columns(bool& exists) {
   std::vector<std::vector<std::string>> rows;
   Status s = with_retry(
-      setup(), [&] { return setup().connection().query(std::string(pg::columns_query()), {target_}, rows); },
+      admin(), [&] { return admin().connection().query(std::string(pg::columns_query()), {target_}, rows); },
       "reading the table's columns");
   if (!s.is_ok()) return s;
   table_columns_.clear();
@@ -204,15 +224,58 @@ Status Sink::load_columns(bool& exists) {
   return Status::ok();
 }
 
+Sender& Sink::admin() {
+  if (!senders_.front()->started()) return *senders_.front();
+  if (!admin_) {
+    admin_ = std::make_unique<Sender>(tool_, opt_.conninfo, opt_.retry_for_ms, plan_, "");
+    admin_->connection().connect();  // on failure, with_retry reconnects
+  }
+  return *admin_;
+}
+
+std::string Sink::schema_change(const citypipe::JsonRecord& record) const {
+  std::vector<pg::Column> add;
+  std::vector<std::string> widen;
+  pg::SchemaInference inferred(opt_.time_columns);
+  inferred.add(record);
+  const std::vector<pg::Column> kinds = inferred.columns();
+  for (const citypipe::JsonField& f : record.fields()) {
+    if (f.type == citypipe::json_type::null) continue;
+    auto it = std::find_if(table_columns_.begin(), table_columns_.end(),
+                           [&](const pg::Column& c) { return c.name == f.key; });
+    if (it == table_columns_.end()) {
+      auto kind = std::find_if(kinds.begin(), kinds.end(), [&](const pg::Column& c) { return c.name == f.key; });
+      if (std::none_of(add.begin(), add.end(), [&](const pg::Column& c) { return c.name == f.key; }))
+        add.push_back(*kind);
+    } else if (it->type == pg::col_type::bigint && f.type == citypipe::json_type::number && !f.integral &&
+               std::trunc(f.number) != f.number) {
+      widen.emplace_back(f.key);
+    }
+  }
+  return pg::alter_table_sql(opt_.table, add, widen);
+}
+
+// Commits every row encoded for the old columns, alters the table, and has
+// the next record choose the columns again.
+Status Sink::change_schema(const std::string& sql) {
+  if (Status s = commit_held(true); !s.is_ok()) return s;
+  if (Status s = run_sql(sql); !s.is_ok()) return s;
+  tool_.warn(fmt::format("{} (a record did not fit the table --create made)", sql));
+  bool exists = false;
+  if (Status s = load_columns(exists); !s.is_ok()) return s;
+  columns_chosen_ = false;
+  return Status::ok();
+}
+
 // ON CONFLICT (key) needs a unique index on exactly the key's columns; without
 // one every batch would fail.
 Status Sink::check_key_index() {
   if (opt_.key.empty()) return Status::ok();
   std::vector<std::vector<std::string>> rows;
   Status s = with_retry(
-      setup(),
+      admin(),
       [&] {
-        return setup().connection().query(std::string(pg::unique_index_query()),
+        return admin().connection().query(std::string(pg::unique_index_query()),
                                           {target_, pg::text_array_literal(opt_.key)}, rows);
       },
       "looking for the key's unique index");
@@ -292,7 +355,10 @@ Status Sink::choose_columns(const citypipe::JsonRecord& first) {
   }
   columns_chosen_ = true;
   if (Status s = check_fields_match(first); !s.is_ok()) return s;
-  for (auto& sender : senders_)
+  ++plan_.generation;
+  // Started senders set their sessions up themselves, before their next batch.
+  if (!senders_.front()->started())
+    for (auto& sender : senders_)
     if (Status s = with_retry(*sender, [&] { return sender->prepare_session(); }, "creating the staging table");
         !s.is_ok())
       return s;
@@ -318,7 +384,15 @@ Status Sink::add(const citypipe::JsonRecord& record, std::uint32_t file, std::ui
   if (by_key) row_.clear();
   std::string& out = by_key ? row_ : open_[w]->data;
   const std::size_t start = out.size();
-  if (!encode(record, out, error)) {
+  const bool encoded = encode(record, out, error);
+  if (opt_.create && (unknown_field_ || !encoded)) {
+    if (const std::string sql = schema_change(record); !sql.empty()) {
+      out.resize(start);
+      if (Status s = change_schema(sql); !s.is_ok()) return s;
+      return add(record, file, line);  // with the new columns
+    }
+  }
+  if (!encoded) {
     reject(file, line, error, record.raw());
     return Status::ok();
   }
@@ -354,6 +428,7 @@ std::size_t Sink::route(std::string_view row) const {
 
 bool Sink::encode(const citypipe::JsonRecord& record, std::string& out, std::string& error) {
   std::fill(values_.begin(), values_.end(), nullptr);
+  unknown_field_ = false;
   const auto& fields = record.fields();
   if (guess_.size() < fields.size()) guess_.resize(fields.size(), npos);
   for (std::size_t i = 0; i < fields.size(); ++i) {
@@ -367,6 +442,10 @@ bool Sink::encode(const citypipe::JsonRecord& record, std::string& out, std::str
       guess_[i] = c;
     }
     if (c == npos) {
+      if (opt_.create) {  // add() adds a column for it
+        unknown_field_ = true;
+        continue;
+      }
       if (opt_.strict_columns) {
         error = fmt::format("field '{}' has no column in {}", f.key, target_);
         return false;
@@ -529,7 +608,7 @@ Status Sink::gave_up(const Sender& sender, const Status& why, std::uint64_t unco
 }
 
 Status Sink::run_sql(const std::string& sql) {
-  return with_retry(setup(), [&] { return setup().connection().exec(sql); }, sql + " failed");
+  return with_retry(admin(), [&] { return admin().connection().exec(sql); }, sql + " failed");
 }
 
 Status Sink::unavailable(const std::string& why, std::uint64_t uncommitted) {

@@ -37,6 +37,10 @@ struct SinkOptions {
   std::string acks;         // --acks: where checkpoint control lines go once durable
 };
 
+// --print-ddl: the statements --create would run for the first batch of in
+// (batch_rows records, or all of a shorter input), on standard output.
+citypipe::Status print_ddl(citypipe::Tool& tool, const SinkOptions& options, citypipe::RecordInput& in);
+
 // Records are parsed and encoded on the calling thread; each of --workers
 // senders owns a connection once the first batch is handed over, and commits
 // its batches in order while the next ones are encoded, so the server never
@@ -94,12 +98,19 @@ class Sink {
   bool all_idle() const;
   std::size_t held() const;
   std::uint64_t unfinished() const;  // rows read and not yet committed or refused
-  Sender& setup() { return *senders_.front(); }  // the connection used before the senders start
+  // The connection for catalog queries and DDL: the first sender's before
+  // the senders start, then one of its own.
+  Sender& admin();
+  // With --create: the ALTER TABLE a record needs (a new field, a fraction
+  // in a bigint column), or "" when it fits.
+  std::string schema_change(const citypipe::JsonRecord& record) const;
+  citypipe::Status change_schema(const std::string& sql);
 
   citypipe::Tool& tool_;
   SinkOptions opt_;
   CopyPlan plan_;
   std::vector<std::unique_ptr<Sender>> senders_;
+  std::unique_ptr<Sender> admin_;  // once the senders have started
   std::string target_;  // quoted table name
   std::vector<citypipe::pg::Column> table_columns_;  // all insertable columns
   std::vector<std::string> defaulted_;               // columns the server may fill
@@ -110,6 +121,7 @@ class Sink {
   std::vector<std::size_t> guess_;          // field position -> column index
   std::vector<const citypipe::JsonField*> values_;
   std::vector<std::string> ignored_;        // unknown fields reported once
+  bool unknown_field_ = false;              // with --create: the last record had one
   bool by_key_ = false;                     // --key and workers: rows routed by key
   std::string row_;                         // then: one encoded row
   std::vector<citypipe::pg::FieldSpan> spans_;  // and where its values are
