@@ -140,7 +140,7 @@ Status Sink::write_ack(std::string_view line) {
 }
 
 void Sink::check_signals() {
-  const int signals = citypipe::stop_signal_count();
+  const int signals = citypipe::signal_count();
   if (signals == 0 || abandoned_) return;
   bool down = false;
   std::chrono::milliseconds left{0};
@@ -149,7 +149,9 @@ void Sink::check_signals() {
       down = true;
       left = std::max(left, s->retry_left());
     }
-  if (signals >= 2 || (down && citypipe::stop_signal() == SIGTERM)) {
+  // SIGTERM abandons only a wait for a server that is down: while it is up,
+  // the flush that SIGTERM asks for is short.
+  if (signals >= 2 || (down && citypipe::abandon_requested())) {
     abandoned_ = true;
     for (auto& s : senders_) s->halt();
     return;
