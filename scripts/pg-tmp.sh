@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL server for tests, the demo and benchmarks.
 #
-#   eval "$(scripts/pg-tmp.sh start [--tcp] [--owner PID])"
+#   eval "$(scripts/pg-tmp.sh start [--tcp] [--durable] [--owner PID])"
 #       initdb into a new folder under ${TMPDIR:-/tmp}, start the server on a
 #       unix socket in that folder (and with --tcp on a free 127.0.0.1 port),
-#       no password. Prints shell assignments: PG_TMP_DIR, PGHOST, PGPORT,
+#       no password. Tests run it with fsync off; --durable configures it as
+#       a real server is (fsync, full_page_writes and synchronous_commit on),
+#       for benchmarks. Prints shell assignments: PG_TMP_DIR, PGHOST, PGPORT,
 #       PGUSER, PGDATABASE and PG_TMP_URI (a libpq connection string).
 #       With --owner PID the server is also stopped and removed as soon as
 #       process PID is gone, so a killed test leaves no stray server.
@@ -41,10 +43,11 @@ free_port() {
 }
 
 cmd_start() {
-  local tcp=0 owner=""
+  local tcp=0 owner="" durability="-c fsync=off -c full_page_writes=off"
   while [ $# -gt 0 ]; do
     case "$1" in
       --tcp) tcp=1 ;;
+      --durable) durability="-c fsync=on -c full_page_writes=on -c synchronous_commit=on" ;;
       --owner) owner=$2; shift ;;
       *) echo "pg-tmp: unknown option $1" >&2; exit 64 ;;
     esac
@@ -61,10 +64,11 @@ cmd_start() {
       >"$dir/initdb.log" 2>&1; then
     cat "$dir/initdb.log" >&2; rm -rf "$dir"; exit 69
   fi
-  # fsync off: a throwaway server never survives the machine, only itself.
-  # synchronous_commit stays on, so a committed row survives a server crash.
+  # fsync off unless --durable: a throwaway server never survives the machine,
+  # only itself. synchronous_commit stays on, so a committed row survives a
+  # server crash.
   if ! as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-      -o "-c listen_addresses=$listen -c port=$port -c unix_socket_directories=$dir -c fsync=off -c full_page_writes=off -c max_wal_size=2GB" \
+      -o "-c listen_addresses=$listen -c port=$port -c unix_socket_directories=$dir $durability -c max_wal_size=2GB" \
       >/dev/null; then
     cat "$dir/server.log" >&2; rm -rf "$dir"; exit 69
   fi
@@ -114,5 +118,5 @@ case "${1:-}" in
   stop) shift; cmd_stop "$@" ;;
   restart) shift; cmd_restart "$@" ;;
   halt) shift; cmd_halt "$@" ;;
-  *) echo "usage: pg-tmp.sh start [--tcp] [--owner PID] | stop DIR | halt DIR | restart DIR [fast|immediate]" >&2; exit 64 ;;
+  *) echo "usage: pg-tmp.sh start [--tcp] [--durable] [--owner PID] | stop DIR | halt DIR | restart DIR [fast|immediate]" >&2; exit 64 ;;
 esac

@@ -153,22 +153,24 @@ std::string_view CopyEncoder::trailer() const {
   return binary_ ? std::string_view("\xff\xff", 2) : std::string_view();
 }
 
-bool CopyEncoder::append_row(std::string& out, const JsonField* const* values,
-                             std::string& error) const {
+bool CopyEncoder::append_row(std::string& out, const JsonField* const* values, std::string& error,
+                             FieldSpan* spans) const {
   const std::size_t start = out.size();
   if (binary_) put_be(out, static_cast<std::int16_t>(types_.size()));
   for (std::size_t i = 0; i < types_.size(); ++i) {
     const JsonField* f = values[i];
     const bool null = f == nullptr || f->type == json_type::null;
     bool ok = true;
+    if (!binary_ && i > 0) out += '\t';
+    const std::size_t begin = out.size();
     if (binary_) {
       if (null) put_be(out, std::int32_t{-1});
       else ok = append_binary(out, types_[i], *f, error);
     } else {
-      if (i > 0) out += '\t';
       if (null) out += "\\N";
       else ok = append_text(out, types_[i], *f, error);
     }
+    if (spans != nullptr) spans[i] = FieldSpan{begin, out.size()};
     if (!ok) {
       out.resize(start);
       return false;

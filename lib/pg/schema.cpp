@@ -236,6 +236,20 @@ std::string create_table_sql(const TableName& table, const std::vector<Column>& 
   return sql;
 }
 
+std::string alter_table_sql(const TableName& table, const std::vector<Column>& add,
+                            const std::vector<std::string>& widen) {
+  std::string actions;
+  for (const Column& c : add) {
+    if (!actions.empty()) actions += ", ";
+    actions += "ADD COLUMN IF NOT EXISTS " + quote_ident(c.name) + " " + std::string(type_name(c.type));
+  }
+  for (const std::string& name : widen) {
+    if (!actions.empty()) actions += ", ";
+    actions += "ALTER COLUMN " + quote_ident(name) + " TYPE double precision";
+  }
+  return actions.empty() ? std::string() : "ALTER TABLE " + quote_table(table) + " " + actions;
+}
+
 std::vector<std::string> create_index_sql(const TableName& table,
                                           const std::optional<std::string>& time_column,
                                           const std::vector<std::string>& key) {
@@ -261,6 +275,29 @@ std::string_view columns_query() {
          "ORDER BY a.attnum";
 }
 
+std::string_view unique_index_query() {
+  return "SELECT 1 FROM pg_index i WHERE i.indrelid = to_regclass($1) AND i.indisunique "
+         "AND i.indpred IS NULL AND i.indexprs IS NULL AND i.indnkeyatts = cardinality($2::text[]) "
+         "AND (SELECT array_agg(a.attname::text ORDER BY a.attname::text) FROM pg_attribute a "
+         "WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey[0:i.indnkeyatts - 1])) = "
+         "(SELECT array_agg(k ORDER BY k) FROM unnest($2::text[]) k) LIMIT 1";
+}
+
+std::string text_array_literal(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (const std::string& item : items) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char c : item) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
 std::string copy_sql(std::string_view target, const std::vector<Column>& columns, bool binary) {
   std::string sql = "COPY " + std::string(target) + " (" + column_list(columns) + ") FROM STDIN";
   if (binary) sql += " (FORMAT binary)";
@@ -269,7 +306,8 @@ std::string copy_sql(std::string_view target, const std::vector<Column>& columns
 
 std::string stage_table_sql(std::string_view stage, const TableName& table,
                             const std::vector<Column>& columns) {
-  return "CREATE TEMP TABLE " + std::string(stage) + " ON COMMIT DELETE ROWS AS SELECT " +
+  return "DROP TABLE IF EXISTS pg_temp." + std::string(stage) + "; CREATE TEMP TABLE " + std::string(stage) +
+         " ON COMMIT DELETE ROWS AS SELECT " +
          column_list(columns) + " FROM " + quote_table(table) + " WITH NO DATA";
 }
 

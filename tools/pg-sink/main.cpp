@@ -5,6 +5,7 @@
 #include "citypipe/core/event_time.h"
 #include "citypipe/pg/schema.h"
 #include "citypipe/core/tool.h"
+#include "pg_conn.h"
 #include "sink.h"
 
 namespace {
@@ -38,7 +39,8 @@ int main(int argc, char** argv) {
                  "More columns that --create makes timestamptz (always: ts, window_start, window_end)")
       ->type_name("COL,...");
   app.add_flag("--strict-columns", opt.strict_columns, "A field with no column makes the record a bad line");
-  app.add_option("--batch-rows", opt.batch_rows, "Commit after this many rows (default 10000)")
+  auto* batch_rows = app.add_option("--batch-rows", opt.batch_rows,
+                 "Commit after this many rows (default 10000; reading files, 100000 or 16 MiB)")
       ->type_name("N")
       ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
   app.add_option("--batch-ms", batch_ms, "Commit a batch at most this long after its first row (default 200ms)")
@@ -47,14 +49,25 @@ int main(int argc, char** argv) {
   app.add_option("--retry-for", retry_for, "Reconnect and resend for up to this long (default 60s)")
       ->type_name("DURATION")
       ->check(duration_check());
-  app.add_option("--workers", opt.workers,
-                 "Connections writing in parallel; with --key each key stays on one (default 1)")
+  auto* workers = app.add_option("--workers", opt.workers,
+                 "Connections writing in parallel; with --key each key stays on one (default 1; reading files, 2)")
       ->type_name("N")
       ->check(CLI::Range(std::size_t{1}, std::size_t{64}));
+  app.add_option("--acks", opt.acks,
+                 "Write each checkpoint control line to PATH (a FIFO) once every row before it is committed")
+      ->type_name("PATH");
+  bool print_ddl = false;
+  app.add_flag("--print-ddl", print_ddl,
+               "Print the CREATE TABLE and CREATE INDEX that --create would run for the input, and exit; "
+               "connects to nothing");
   app.add_flag("--progress", opt.progress, "Print rows committed and records/s on stderr every second");
   if (auto rc = tool.parse(argc, argv)) return *rc;
 
-  std::string error;
+  std::string error = pgsink::conninfo_error(opt.conninfo);
+  if (!error.empty()) {
+    tool.warn(fmt::format("bad connection string '{}': {}", opt.conninfo, error));
+    return citypipe::exit_usage;
+  }
   auto name = citypipe::pg::parse_table_name(table, error);
   if (!name) {
     tool.warn(fmt::format("bad table name '{}': {}", table, error));
@@ -72,10 +85,20 @@ int main(int argc, char** argv) {
   if (!time_columns.empty())
     for (auto& c : CLI::detail::split(time_columns, ',')) opt.time_columns.push_back(c);
   opt.batch_ms = *citypipe::parse_duration(batch_ms);
+  // Replaying files, nobody waits for a row: fewer, bigger commits, and two
+  // connections so the server works while the next batch is parsed.
+  if (!pgsink::Sink::live(tool.options().inputs)) {
+    if (workers->count() == 0) opt.workers = 2;
+    if (batch_rows->count() == 0) {
+      opt.batch_rows = 100000;
+      opt.batch_bytes = 16u << 20;
+    }
+  }
   opt.retry_for_ms = *citypipe::parse_duration(retry_for);
 
   citypipe::RecordInput in(tool);
   if (!in.status().is_ok()) return tool.finish(in.status());
+  if (print_ddl) return tool.finish(pgsink::print_ddl(tool, opt, in));
   pgsink::Sink sink(tool, std::move(opt));
   return tool.finish(sink.run(in));
 }

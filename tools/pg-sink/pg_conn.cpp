@@ -1,5 +1,11 @@
 #include "pg_conn.h"
 
+#include <poll.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <memory>
 
@@ -31,7 +37,45 @@ bool transient(std::string_view state) {
          state == "40P01";
 }
 
+// A failed login's message as libpq wrote it with PQERRORS_VERBOSE:
+// "...: FATAL:  3D000: database "x" does not exist\nLOCATION: ...". Takes the
+// SQLSTATE out, and the LOCATION line off.
+Result login_failure(const char* verbose) {
+  Result r{failure::connection, one_line(verbose), ""};
+  static constexpr std::string_view severities[] = {"FATAL: ", "ERROR: ", "PANIC: "};
+  for (std::string_view sev : severities) {
+    const std::size_t at = r.message.find(sev);
+    if (at == std::string::npos) continue;
+    std::size_t code = at + sev.size();
+    while (code < r.message.size() && r.message[code] == ' ') ++code;
+    if (code + 6 <= r.message.size() && r.message[code + 5] == ':') {
+      r.state = r.message.substr(code, 5);
+      r.message.erase(code, r.message.size() > code + 6 && r.message[code + 6] == ' ' ? 7 : 6);
+    }
+    break;
+  }
+  if (const std::size_t loc = r.message.find(" LOCATION: "); loc != std::string::npos) r.message.resize(loc);
+  if (!r.state.empty() && !transient(r.state)) r.kind = failure::fatal;
+  return r;
+}
+
 }  // namespace
+
+std::string conninfo_error(const std::string& conninfo) {
+  const bool looks_like_conninfo = conninfo.find('=') != std::string::npos ||
+                                   conninfo.rfind("postgres://", 0) == 0 ||
+                                   conninfo.rfind("postgresql://", 0) == 0;
+  if (!looks_like_conninfo) return {};  // a database name, or libpq's environment
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(conninfo.c_str(), &err);
+  if (opts != nullptr) {
+    PQconninfoFree(opts);
+    return {};
+  }
+  std::string why = err != nullptr ? one_line(err) : "out of memory";
+  PQfreemem(err);
+  return why;
+}
 
 Connection::Connection(std::string conninfo) : conninfo_(std::move(conninfo)) {}
 Connection::~Connection() { close(); }
@@ -48,20 +92,42 @@ Result Connection::connect() {
   // Values in the user's connection string override these defaults.
   const char* keys[] = {"fallback_application_name", "connect_timeout", "dbname", nullptr};
   const char* values[] = {"pg-sink", "10", conninfo_.c_str(), nullptr};
-  conn_ = PQconnectdbParams(keys, values, 1);
-  if (conn_ == nullptr) return {failure::connection, "out of memory"};
+  // Started without blocking, to ask for verbose errors before the login:
+  // they carry the SQLSTATE that tells a refused login from a server that is
+  // starting up.
+  conn_ = PQconnectStartParams(keys, values, 1);
+  if (conn_ == nullptr) return {failure::connection, "out of memory", ""};
+  PQsetErrorVerbosity(conn_, PQERRORS_VERBOSE);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+  while (PQstatus(conn_) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) {
+      close();
+      return {failure::connection, "timeout expired while connecting", ""};
+    }
+    pollfd p{PQsocket(conn_), static_cast<short>(st == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
+    if (p.fd < 0) break;
+    if (::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000))) < 0 && errno != EINTR) break;
+    if (p.revents == 0) continue;
+    st = PQconnectPoll(conn_);
+  }
   if (PQstatus(conn_) != CONNECTION_OK) {
-    Result r{failure::connection, one_line(PQerrorMessage(conn_))};
+    Result r = login_failure(PQerrorMessage(conn_));
     close();
     return r;
   }
+  PQsetErrorVerbosity(conn_, PQERRORS_DEFAULT);
+  // "already exists, skipping" and the like are for people at a prompt.
+  ResultPtr quiet(PQexec(conn_, "SET client_min_messages = warning"));
   return {};
 }
 
 Result Connection::lost(std::string_view what) const {
   std::string msg = conn_ != nullptr ? one_line(PQerrorMessage(conn_)) : "not connected";
   if (msg.empty()) msg = std::string(what) + " failed";
-  return {failure::connection, msg};
+  return {failure::connection, msg, ""};
 }
 
 Result Connection::classify(PGresult* res) const {
@@ -71,6 +137,7 @@ Result Connection::classify(PGresult* res) const {
   const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
   const std::string_view code = state != nullptr ? state : "";
   Result r;
+  r.state = std::string(code);
   r.message = one_line(PQresultErrorMessage(res));
   if (r.message.empty()) r.message = one_line(PQerrorMessage(conn_));
   if (PQstatus(conn_) == CONNECTION_BAD || code.empty() || transient(code))
@@ -132,7 +199,13 @@ Result Connection::copy_end() {
   bool any = false;
   while (PGresult* raw = PQgetResult(conn_)) {
     ResultPtr res(raw);
-    if (r.ok()) r = classify(res.get());
+    if (r.ok()) {
+      const std::int64_t inserted = r.inserted;
+      r = classify(res.get());
+      r.inserted = inserted;
+      if (r.ok() && std::strncmp(PQcmdStatus(res.get()), "INSERT", 6) == 0)
+        r.inserted = std::strtoll(PQcmdTuples(res.get()), nullptr, 10);
+    }
     any = true;
     if (PQstatus(conn_) == CONNECTION_BAD) break;
   }

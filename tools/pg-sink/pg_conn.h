@@ -2,6 +2,7 @@
 // failure sorted into what pg-sink does about it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,14 +15,20 @@ enum class failure {
   none,        // done
   connection,  // lost connection or a transient server state: reconnect, resend
   data,        // the server refused a row (class 22 or 23): find it, reject it
-  fatal        // anything else (permissions, schema): stop
+  fatal        // anything else (permissions, schema, a refused login): stop
 };
 
 struct Result {
   failure kind = failure::none;
   std::string message;  // the server's or libpq's message, one line
+  std::string state;    // the SQLSTATE, when the server sent one
+  std::int64_t inserted = -1;  // after copy_end: rows an INSERT after the COPY inserted
   bool ok() const { return kind == failure::none; }
 };
+
+// Empty when conninfo is empty, a plain database name, or a connection string
+// or URI libpq can parse; else why it cannot be parsed.
+std::string conninfo_error(const std::string& conninfo);
 
 class Connection {
  public:
@@ -32,7 +39,10 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // (Re)connects. Any failure here counts as a connection failure.
+  // (Re)connects, in at most 10 s. A failure is a connection failure (worth
+  // a retry) unless the server refused the login for good: authentication
+  // (SQLSTATE class 28), an unknown database (3D000) or any other error that
+  // is not "starting up" or "shutting down", which are fatal.
   Result connect();
   void close();
   bool connected() const;

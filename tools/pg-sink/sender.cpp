@@ -50,10 +50,25 @@ void Sender::start() {
   if (!thread_.joinable()) thread_ = citypipe::start_thread_without_signals([this] { send_loop(); });
 }
 
+template <typename Done>
+void Sender::wait_calling_hook(std::unique_lock<std::mutex>& lock, Done done) {
+  while (!wake_.wait_for(lock, std::chrono::milliseconds(100), done)) {
+    if (!on_wait_) continue;
+    lock.unlock();
+    on_wait_();
+    lock.lock();
+  }
+}
+
+std::chrono::milliseconds Sender::retry_left() const {
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now().time_since_epoch());
+  return std::max(std::chrono::milliseconds(deadline_ms_.load()) - now, std::chrono::milliseconds(0));
+}
+
 void Sender::push(std::unique_ptr<Batch> b) {
   {
     std::unique_lock<std::mutex> lock(mutex_);
-    wake_.wait(lock, [this] { return queue_.size() < max_handed || stopped(); });
+    wait_calling_hook(lock, [this] { return queue_.size() < max_handed || stopped(); });
     queue_.push_back(std::move(b));
   }
   wake_.notify_all();
@@ -61,7 +76,7 @@ void Sender::push(std::unique_ptr<Batch> b) {
 
 void Sender::take_finished(std::vector<std::unique_ptr<Batch>>& out, bool all) {
   std::unique_lock<std::mutex> lock(mutex_);
-  if (all) wake_.wait(lock, [this] { return queue_.empty() || (stopped() && !sending_); });
+  if (all) wait_calling_hook(lock, [this] { return queue_.empty() || (stopped() && !sending_); });
   for (auto& b : finished_) out.push_back(std::move(b));
   finished_.clear();
 }
@@ -114,7 +129,7 @@ void Sender::send_batch(Batch& b) {
     Result r = send_range(b, lo, hi);
     while (r.kind == failure::connection) {
       if (Status s = reconnect(r); !s.is_ok()) {
-        b.error = failure::connection;
+        b.error = refused_login() ? failure::fatal : failure::connection;
         b.message = s.message();
         return;
       }
@@ -136,15 +151,33 @@ void Sender::send_batch(Batch& b) {
       }
     } else {
       b.error = failure::fatal;
-      b.message = r.message;
+      b.message = "PostgreSQL refused the batch: " + r.message;
       return;
     }
   }
 }
 
+// Idempotent batches are mostly new rows: a plain COPY into the table commits
+// them at COPY speed. The COPY is one transaction, so a unique violation
+// leaves nothing behind, and the batch goes again through the stage and
+// INSERT ... ON CONFLICT DO NOTHING, with the same result as if it had gone
+// that way at once.
 Result Sender::send_range(const Batch& b, std::size_t lo, std::size_t hi) {
+  if (prepared_ != plan_.generation)
+    if (Result r = prepare_session(); !r.ok()) return r;
+  if (!plan_.fast_sql.empty() && optimistic_) {
+    Result r = copy_range(plan_.fast_sql, b, lo, hi);
+    if (r.state != "23505") return r;
+    optimistic_ = false;
+  }
+  Result r = copy_range(plan_.copy_sql, b, lo, hi);
+  if (!plan_.fast_sql.empty() && r.ok() && r.inserted == static_cast<std::int64_t>(hi - lo)) optimistic_ = true;
+  return r;
+}
+
+Result Sender::copy_range(const std::string& sql, const Batch& b, std::size_t lo, std::size_t hi) {
   const citypipe::pg::CopyEncoder& encoder = *plan_.encoder;
-  if (Result r = conn_.copy_begin(plan_.copy_sql); !r.ok()) {
+  if (Result r = conn_.copy_begin(sql); !r.ok()) {
     conn_.rollback_if_needed();
     return r;
   }
@@ -155,7 +188,7 @@ Result Sender::send_range(const Batch& b, std::size_t lo, std::size_t hi) {
     sent = conn_.copy_put(std::string_view(b.data).substr(at, std::min(send_chunk, end - at)));
   if (!sent || !conn_.copy_put(encoder.trailer())) {
     conn_.close();
-    return {failure::connection, "connection lost while sending a batch"};
+    return {failure::connection, "connection lost while sending a batch", ""};
   }
   Result r = conn_.copy_end();
   if (!r.ok()) conn_.rollback_if_needed();
@@ -163,11 +196,14 @@ Result Sender::send_range(const Batch& b, std::size_t lo, std::size_t hi) {
 }
 
 Result Sender::prepare_session() {
-  if (plan_.stage_sql.empty()) return {};
-  return conn_.exec(plan_.stage_sql);
+  Result r;
+  if (!plan_.stage_sql.empty()) r = conn_.exec(plan_.stage_sql);
+  if (r.ok()) prepared_ = plan_.generation;
+  return r;
 }
 
 Status Sender::reconnect(const Result& why) {
+  if (why.kind == failure::fatal) return refused(why);
   const auto now = clock::now();
   if (!failing_since_) {
     failing_since_ = now;
@@ -176,6 +212,14 @@ Status Sender::reconnect(const Result& why) {
                            citypipe::format_duration(retry_for_ms_)));
   }
   const auto deadline = *failing_since_ + std::chrono::milliseconds(retry_for_ms_);
+  deadline_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(deadline.time_since_epoch()).count();
+  failing_ = true;
+  struct Clear {
+    std::atomic<bool>& flag;
+    ~Clear() { flag = false; }
+  } clear{failing_};
+  // Before start() the caller's thread waits here, and on_wait_ looks at signals.
+  const bool callers_thread = !started();
   std::string last = why.message;
   for (;;) {
     Result r = conn_.connect();
@@ -185,14 +229,32 @@ Status Sender::reconnect(const Result& why) {
       tool_.warn(tag_ + "reconnected");
       return Status::ok();
     }
+    if (r.kind == failure::fatal) return refused(r);
     last = r.message;
-    const auto left = deadline - clock::now();
-    if (left <= clock::duration::zero()) return Status::error(citypipe::exit_unavailable, last);
+    const auto until = std::min(clock::now() + backoff_, deadline);
     std::unique_lock<std::mutex> lock(mutex_);
-    if (wake_.wait_for(lock, std::min<clock::duration>(backoff_, left), [this] { return halted_ || quit_; }))
-      return Status::error(citypipe::exit_unavailable, last + "; gave up as another connection failed");
+    for (;;) {
+      if (halted_ || quit_) return Status::error(citypipe::exit_unavailable, last + "; gave up");
+      const auto now2 = clock::now();
+      if (now2 >= until) break;
+      wake_.wait_for(lock, std::min<clock::duration>(until - now2, std::chrono::milliseconds(100)));
+      if (callers_thread && on_wait_) {
+        lock.unlock();
+        on_wait_();
+        lock.lock();
+      }
+    }
+    if (clock::now() >= deadline) return Status::error(citypipe::exit_unavailable, last);
     backoff_ = std::min(backoff_ * 2, std::chrono::milliseconds(2000));
   }
+}
+
+// A login refused for good, or a session the server will not set up: no
+// retry would help.
+Status Sender::refused(const Result& r) {
+  refused_ = true;
+  return Status::error(citypipe::exit_unavailable,
+                       fmt::format("{}PostgreSQL refused the connection: {} (not retried)", tag_, r.message));
 }
 
 }  // namespace pgsink

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -50,6 +51,12 @@ struct CopyPlan {
   std::unique_ptr<citypipe::pg::CopyEncoder> encoder;
   std::string copy_sql;   // with --key, the whole transaction
   std::string stage_sql;  // with --key, the session's temporary table
+  // With --key and DO NOTHING: a COPY straight into the table, tried first;
+  // only a unique violation sends the batch the staged way (copy_sql).
+  std::string fast_sql;
+  // Bumped when the plan changes (the table gained or widened a column), so
+  // that each sender sets its session up again before its next batch.
+  std::uint64_t generation = 0;
 };
 
 class Sender {
@@ -64,8 +71,17 @@ class Sender {
   // Before start(), the calling thread may use the connection.
   Connection& connection() { return conn_; }
   // Reconnects with exponential backoff until the retry budget, counted from
-  // the first failure, is spent (or halt() is called).
+  // the first failure, is spent (or halt() is called). A login the server
+  // refuses for good (Connection::connect) is not retried.
   citypipe::Status reconnect(const Result& why);
+  // Called about every 100 ms while the calling (not the sender's) thread
+  // waits on this sender: a chance to look at signals and halt().
+  void on_wait(std::function<void()> hook) { on_wait_ = std::move(hook); }
+  // True while reconnecting; then the retry budget left.
+  bool failing() const { return failing_.load(); }
+  // True once the server refused a login for good.
+  bool refused_login() const { return refused_.load(); }
+  std::chrono::milliseconds retry_left() const;
   // The session's temporary table, if the plan has one.
   Result prepare_session();
 
@@ -86,10 +102,15 @@ class Sender {
   std::uint64_t reconnects() const { return reconnects_.load(); }
 
  private:
+  citypipe::Status refused(const Result& r);
   void send_loop();
   void send_batch(Batch& b);
   Result send_range(const Batch& b, std::size_t lo, std::size_t hi);
+  Result copy_range(const std::string& sql, const Batch& b, std::size_t lo, std::size_t hi);
   bool stopped() const { return broken_ || halted_; }  // under mutex_
+  // Waits on wake_ until done(), calling on_wait_ between slices.
+  template <typename Done>
+  void wait_calling_hook(std::unique_lock<std::mutex>& lock, Done done);
 
   citypipe::Tool& tool_;
   Connection conn_;
@@ -108,7 +129,14 @@ class Sender {
   // The thread's own once it runs (the calling thread's before).
   std::optional<std::chrono::steady_clock::time_point> failing_since_;
   std::chrono::milliseconds backoff_{100};
+  // Whether to try plan_.fast_sql: off after a unique violation (a replay
+  // goes on conflicting), on again after a staged batch that was all new.
+  bool optimistic_ = true;
+  std::uint64_t prepared_ = static_cast<std::uint64_t>(-1);  // plan generation of the session
   std::atomic<std::uint64_t> reconnects_{0};
+  std::atomic<bool> failing_{false}, refused_{false};
+  std::atomic<std::int64_t> deadline_ms_{0};  // steady clock, while failing_
+  std::function<void()> on_wait_;
 };
 
 }  // namespace pgsink

@@ -125,3 +125,12 @@ TEST_CASE("type OIDs", "[pg_schema]") {
   CHECK(type_from_oid(1043) == col_type::text);
   CHECK(type_from_oid(1700) == col_type::other);  // numeric
 }
+
+TEST_CASE("ALTER TABLE for later records, and text[] literals", "[pg_schema]") {
+  TableName t{"s", "t\"x"};
+  CHECK(alter_table_sql(t, {}, {}).empty());
+  CHECK(alter_table_sql(t, {{"w", col_type::text}, {"n", col_type::bigint}}, {"v"}) ==
+        R"(ALTER TABLE "s"."t""x" ADD COLUMN IF NOT EXISTS "w" text, ADD COLUMN IF NOT EXISTS "n" bigint, )"
+        R"(ALTER COLUMN "v" TYPE double precision)");
+  CHECK(text_array_literal({"a", "b\"c", "d\\e"}) == R"({"a","b\"c","d\\e"})");
+}

@@ -19,6 +19,13 @@ bool binary_supported(col_type t);
 // Microseconds since 2000-01-01 UTC, PostgreSQL's timestamp origin.
 std::int64_t pg_timestamp_us(time_ms t);
 
+// Where one column's value went in an encoded row: out[begin, end). In binary
+// format the span starts at the value's 4-byte length; in text format it is
+// the escaped value between the tabs (\N for NULL).
+struct FieldSpan {
+  std::size_t begin = 0, end = 0;
+};
+
 class CopyEncoder {
  public:
   // binary: every type must be binary_supported.
@@ -33,8 +40,11 @@ class CopyEncoder {
 
   // Appends one row; values[i] is column i's field, nullptr or JSON null for
   // NULL. On a value that does not convert, leaves out unchanged, sets error
-  // ("field 'x': ...") and returns false.
-  bool append_row(std::string& out, const JsonField* const* values, std::string& error) const;
+  // ("field 'x': ...") and returns false. With spans (columns() of them),
+  // also says where each column's value went, for a caller that needs some
+  // of them (pg-sink routes rows by their key columns' bytes).
+  bool append_row(std::string& out, const JsonField* const* values, std::string& error,
+                  FieldSpan* spans = nullptr) const;
 
  private:
   bool append_binary(std::string& out, col_type t, const JsonField& f, std::string& error) const;

@@ -81,6 +81,12 @@ enum class on_conflict : std::uint8_t { none, nothing, update };
 // CREATE TABLE IF NOT EXISTS with the given columns.
 std::string create_table_sql(const TableName& table, const std::vector<Column>& columns);
 
+// ALTER TABLE for a table --create made, as later records need: new columns,
+// and bigint columns widened to double precision (exact for every bigint a
+// JSON number can hold). Empty when both lists are.
+std::string alter_table_sql(const TableName& table, const std::vector<Column>& add,
+                            const std::vector<std::string>& widen);
+
 // Indexes made with --create: on the time column; with a key, a unique index
 // on the key and one on (key, time) unless the key holds the time column.
 std::vector<std::string> create_index_sql(const TableName& table,
@@ -92,11 +98,18 @@ std::vector<std::string> create_index_sql(const TableName& table,
 // quoted table name. Empty result: no such table.
 std::string_view columns_query();
 
+// One row if the table has a unique index ON CONFLICT can use for the key:
+// on exactly the key's columns, in any order, without a predicate or an
+// expression. $1 is the quoted table name, $2 the key as a text array.
+std::string_view unique_index_query();
+// A text[] literal, {"a","b"}, for a query parameter.
+std::string text_array_literal(const std::vector<std::string>& items);
+
 // COPY target (columns) FROM STDIN, in binary or text format.
 std::string copy_sql(std::string_view target, const std::vector<Column>& columns, bool binary);
 
 // The session's staging table for idempotent writes: same column types, no
-// constraints, emptied at every commit.
+// constraints, emptied at every commit; replaces an older one of the session.
 std::string stage_table_sql(std::string_view stage, const TableName& table,
                             const std::vector<Column>& columns);
 
