@@ -110,11 +110,11 @@ Style severity_style(std::string_view severity) {
 
 std::string rate_text(double per_s) { return format_value(per_s) + "/s"; }
 
-std::string cell_text(const FieldStat& st) {
+std::string cell_text(const FieldStat& st, const NumberFormat& f) {
   if (!st.has_latest && !st.has_avg) return "-";
-  std::string s = st.has_latest ? format_value(st.latest) : "-";
+  std::string s = st.has_latest ? f.format(st.latest) : "-";
   s += '/';
-  s += st.has_avg ? format_value(st.avg) : "-";
+  s += st.has_avg ? f.format(st.avg) : "-";
   return s;
 }
 
@@ -208,6 +208,31 @@ std::string format_value(double v) {
   return fmt::format("{:.2f}", v);
 }
 
+namespace {
+constexpr double suffix_from = 1e5;  // larger magnitudes take a k/M/G suffix
+}  // namespace
+
+void NumberFormat::include(double v) {
+  // A huge outlier keeps its suffix and does not take the decimals from the rest.
+  if (!std::isfinite(v) || std::fabs(v) >= suffix_from) return;
+  max_abs_ = std::max(max_abs_, std::fabs(v));
+  whole_ = whole_ && v == std::round(v);
+}
+
+std::string NumberFormat::format(double v) const {
+  if (std::isnan(v)) return "-";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (std::fabs(v) >= suffix_from) return format_value(v);
+  const int decimals = whole_ || max_abs_ >= 999.5 ? 0 : max_abs_ >= 9.995 ? 1 : 2;
+  std::string s = fmt::format("{:.{}f}", v, decimals);
+  if (s[0] == '-' && s.find_first_not_of("-0.") == std::string::npos) s.erase(0, 1);  // no "-0.0"
+  return s;
+}
+
+std::string count_noun(std::uint64_t n, std::string_view singular, std::string_view plural) {
+  return fmt::format("{} {}", format_count(n), n == 1 ? singular : plural);
+}
+
 std::string format_count(std::uint64_t n) {
   if (n < 10'000'000) return fmt::format("{}", n);
   return format_value(static_cast<double>(n));
@@ -284,11 +309,10 @@ constexpr std::size_t min_room_for_feed = 4;
 constexpr std::size_t feed_min_share = 3;
 
 // Column widths (terminal columns).
-constexpr std::size_t key_max_width = 24;         // longer keys are cut in the table
+constexpr std::size_t key_max_width = 24;  // longer keys are cut, in the table and the feed
 constexpr std::size_t field_heading_max_width = 11;  // unless the values need more
 constexpr std::size_t min_column_width = 3;
 constexpr std::size_t spark_min_width = 8;
-constexpr std::size_t feed_key_max_width = 16;
 constexpr std::size_t feed_sensor_max_width = 16;
 constexpr std::size_t severity_width = 6;
 
@@ -304,14 +328,19 @@ std::vector<ScreenLine> render_header(const DashboardSnapshot& snap, const ViewS
     if (view.anomalies_only) b.add(" [anomalies only]", Style::title);
     if (!view.filter.empty() && !view.editing_filter)
       b.add(" filter: " + escape_text(view.filter, opt.utf8), Style::title);
-    b.add(fmt::format("  {} records  {}  anomalies {} ({:.2f}%, {})",
-                      format_count(snap.records), rate_text(info.records_per_s),
-                      format_count(snap.anomalies),
-                      snap.records ? 100.0 * static_cast<double>(snap.anomalies) /
-                                         static_cast<double>(snap.records)
-                                   : 0.0,
-                      rate_text(info.anomalies_per_s)),
-          Style::title);
+    const double share = snap.records ? 100.0 * static_cast<double>(snap.anomalies) /
+                                            static_cast<double>(snap.records)
+                                      : 0.0;
+    if (info.live)
+      b.add(fmt::format("  {}  {}  anomalies {} ({:.2f}%, {})",
+                        count_noun(snap.records, "record", "records"), rate_text(info.records_per_s),
+                        format_count(snap.anomalies), share, rate_text(info.anomalies_per_s)),
+            Style::title);
+    else  // a replay: rates per second of reading speed mean nothing
+      b.add(fmt::format("  {}  anomalies {} ({:.2f}% of records)",
+                        count_noun(snap.records, "record", "records"), format_count(snap.anomalies),
+                        share),
+            Style::title);
     b.pad_to(W, Style::title);
     lines.push_back(b.take());
   }
@@ -332,6 +361,7 @@ std::vector<ScreenLine> render_header(const DashboardSnapshot& snap, const ViewS
 struct TableLayout {
   std::size_t key_w = 3, rec_w = 4, anom_w = 4;
   std::vector<std::size_t> shown, shown_w;  // field indexes and their widths
+  std::vector<NumberFormat> formats;        // per field of the snapshot
   std::size_t spark_w = 0;                  // 0: no sparkline
 };
 
@@ -348,12 +378,19 @@ TableLayout layout_table(const DashboardSnapshot& snap, const std::vector<view::
   if (t.key_w + 1 + fixed > W)
     t.key_w = std::max(min_column_width, W > fixed + 1 ? W - fixed - 1 : min_column_width);
   std::size_t used = t.key_w + 1 + fixed;
+  t.formats.resize(snap.fields.size());
+  for (const auto& r : rows)
+    for (std::size_t f = 0; f < snap.fields.size() && f < r.row->fields.size(); ++f) {
+      const FieldStat& st = r.row->fields[f];
+      if (st.has_latest) t.formats[f].include(st.latest);
+      if (st.has_avg) t.formats[f].include(st.avg);
+    }
   const bool has_spark = snap.spark_field < snap.fields.size();
   for (std::size_t f = 0; f < snap.fields.size(); ++f) {
     std::size_t w = std::min(display_width(escape_text(snap.fields[f], utf8)), field_heading_max_width);
     w = std::max(w, min_column_width);
     for (const auto& r : rows)
-      if (f < r.row->fields.size()) w = std::max(w, cell_text(r.row->fields[f]).size());
+      if (f < r.row->fields.size()) w = std::max(w, cell_text(r.row->fields[f], t.formats[f]).size());
     const std::size_t reserve = has_spark ? 1 + spark_min_width : 0;
     if (used + 1 + w + reserve > W) break;
     t.shown.push_back(f);
@@ -402,7 +439,8 @@ class TableRenderer {
     for (std::size_t i = 0; i < t_.shown.size(); ++i) {
       b.add(" ");
       const std::size_t f = t_.shown[i];
-      b.cell(f < r.row->fields.size() ? cell_text(r.row->fields[f]) : "-", t_.shown_w[i], true);
+      b.cell(f < r.row->fields.size() ? cell_text(r.row->fields[f], t_.formats[f]) : "-",
+             t_.shown_w[i], true);
     }
     if (t_.spark_w > 0) b.add(" ").add(sparkline(r.row->spark, t_.spark_w, utf8_));
     return b.take();
@@ -440,7 +478,7 @@ class FeedRenderer {
       key_w_ = std::max(key_w_, display_width(a.key));
       sensor_w_ = std::max(sensor_w_, display_width(escape_text(a.alert->sensor, utf8_)));
     }
-    key_w_ = std::min(key_w_, feed_key_max_width);
+    key_w_ = std::min(key_w_, key_max_width);  // as wide as in the table
     sensor_w_ = std::min(sensor_w_, feed_sensor_max_width);
   }
 

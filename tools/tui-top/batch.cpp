@@ -35,11 +35,14 @@ void print_snapshot(citypipe::Output& output, const citypipe::DashboardSnapshot&
 citypipe::Status run_once(citypipe::Tool& tool, const Options& options) {
   citypipe::Dashboard model(options.model);
   citypipe::RecordInput input(tool);
+  ignore_control_lines(input);
   citypipe::JsonRecord record;
   const auto start = std::chrono::steady_clock::now();
   while (input.next(record)) model.add(record, citypipe::wall_clock_ms());
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (auto s = ViewNameCheck().check(options, model.fields(), model.records(), true); !s.is_ok())
+    return s;
   const auto snapshot = model.snapshot(field_index_for(model.fields(), options.spark_field));
   citypipe::ScreenInfo info;
   info.live = false;
@@ -60,6 +63,8 @@ citypipe::Status run_batch(citypipe::Tool& tool, const Options& options, bool& d
   citypipe::RateMeter meter;
   meter.sample(citypipe::wall_clock_ms(), 0, 0);
   bool first = true;
+  ViewNameCheck names;
+  citypipe::Status status;
   for (;;) {
     citypipe::DashboardSnapshot snapshot;
     bool ended = false;
@@ -74,6 +79,8 @@ citypipe::Status run_batch(citypipe::Tool& tool, const Options& options, bool& d
       snapshot = shared.model.snapshot(field_index_for(shared.model.fields(), options.spark_field));
       ended = shared.ended;
     }
+    status = names.check(options, snapshot.fields, snapshot.records, ended);
+    if (!status.is_ok()) break;
     meter.sample(citypipe::wall_clock_ms(), snapshot.records, snapshot.anomalies);
     citypipe::ScreenInfo info{!ended, meter.records_per_s(), meter.anomalies_per_s()};
     print_snapshot(output, snapshot, options, info, !first);
@@ -82,6 +89,7 @@ citypipe::Status run_batch(citypipe::Tool& tool, const Options& options, bool& d
   }
   feed.stop();
   downstream_closed = output.broken_pipe();
+  if (!status.is_ok()) return status;
   if (!output.error().is_ok()) return output.error();
   return feed.status();
 }

@@ -1,4 +1,3 @@
-#include <algorithm>
 #include <chrono>
 #include <csignal>
 
@@ -17,6 +16,7 @@ Feed::Feed(citypipe::Tool& tool, Shared& shared) : shared_(shared), input_(tool)
   // The main thread owns standard output: this thread must not flush it.
   input_.on_idle([this] { clock_stale_ = true; },  // the records after a blocking read arrive later
                  false);
+  ignore_control_lines(input_);
   struct sigaction sa {};
   sa.sa_handler = on_wake;
   sigemptyset(&sa.sa_mask);
@@ -71,21 +71,6 @@ void Feed::stop() {
     thread_.join();
   else
     thread_.detach();  // stuck in the kernel: the process is about to exit anyway
-}
-
-std::size_t field_index_for(const std::vector<std::string>& fields, const std::string& name) {
-  auto it = std::find(fields.begin(), fields.end(), name);
-  return it == fields.end() ? 0 : static_cast<std::size_t>(it - fields.begin());
-}
-
-std::optional<std::size_t> sort_column_for(const citypipe::DashboardSnapshot& snapshot,
-                                           const std::string& name) {
-  if (name.empty() || name == "key") return 0;
-  if (name == "records") return 1;
-  if (name == "anomalies") return 2;
-  auto it = std::find(snapshot.fields.begin(), snapshot.fields.end(), name);
-  if (it == snapshot.fields.end()) return std::nullopt;
-  return 3 + static_cast<std::size_t>(it - snapshot.fields.begin());
 }
 
 }  // namespace tui_top

@@ -167,6 +167,8 @@ citypipe::Status run_terminal(citypipe::Tool& tool, const Options& options, bool
     bool live = true;
     auto next_draw = std::chrono::steady_clock::now();
     bool dirty = true;
+    ViewNameCheck names;
+    citypipe::Status names_status;
 
     while (!citypipe::stop_requested()) {
       const auto now = std::chrono::steady_clock::now();
@@ -178,6 +180,8 @@ citypipe::Status run_terminal(citypipe::Tool& tool, const Options& options, bool
           live = !shared.ended;
           meter.sample(citypipe::wall_clock_ms(), snapshot.records, snapshot.anomalies);
         }
+        names_status = names.check(options, snapshot.fields, snapshot.records, !live);
+        if (!names_status.is_ok()) break;
         next_draw = now + std::chrono::milliseconds(view.refresh);
         dirty = true;
       }
@@ -257,7 +261,7 @@ citypipe::Status run_terminal(citypipe::Tool& tool, const Options& options, bool
         next_draw = std::chrono::steady_clock::now() + std::chrono::milliseconds(view.refresh);
     }
     feed.stop();
-    status = feed.status();
+    status = names_status.is_ok() ? feed.status() : names_status;
   }  // the screen is restored and captured messages replayed here
   std::fclose(tty);
   return status;
