@@ -14,33 +14,6 @@ namespace citypipe {
 namespace {
 
 
-// Decodes one UTF-8 character at s[i]; returns its length, 0 if invalid.
-std::size_t decode_utf8(std::string_view s, std::size_t i, std::uint32_t& cp) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  std::size_t len;
-  std::uint32_t min;
-  if (b0 < 0x80) {
-    cp = b0;
-    return 1;
-  } else if ((b0 & 0xE0) == 0xC0) {
-    len = 2, cp = b0 & 0x1Fu, min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3, cp = b0 & 0x0Fu, min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4, cp = b0 & 0x07u, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3Fu);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000)) return 0;
-  return len;
-}
-
 // Characters that are invisible or reorder or break lines: shown escaped.
 bool is_format_char(std::uint32_t cp) {
   return (cp >= 0x80 && cp < 0xA0) || cp == 0xAD || (cp >= 0x200B && cp <= 0x200F) ||
@@ -146,7 +119,7 @@ std::string escape_text(std::string_view raw, bool utf8) {
       continue;
     }
     std::uint32_t cp = 0;
-    const std::size_t len = decode_utf8(raw, i, cp);
+    const std::size_t len = view::decode_utf8(raw, i, cp);
     if (len == 0) {
       out += fmt::format("\\x{:02x}", c);
       ++i;
@@ -165,7 +138,7 @@ std::size_t display_width(std::string_view text) {
   std::size_t w = 0;
   for (std::size_t i = 0; i < text.size();) {
     std::uint32_t cp = 0;
-    const std::size_t len = decode_utf8(text, i, cp);
+    const std::size_t len = view::decode_utf8(text, i, cp);
     if (len == 0) {
       ++w;
       ++i;
@@ -181,7 +154,7 @@ std::string_view cut_to_width(std::string_view text, std::size_t width) {
   std::size_t w = 0;
   for (std::size_t i = 0; i < text.size();) {
     std::uint32_t cp = 0;
-    std::size_t len = decode_utf8(text, i, cp);
+    std::size_t len = view::decode_utf8(text, i, cp);
     const std::size_t cw = len == 0 ? 1 : char_width(cp);
     if (len == 0) len = 1;
     if (w + cw > width) return text.substr(0, i);

@@ -2,6 +2,7 @@
 // which rows and alerts pass the view's filter, and in which order.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,9 @@ Visible select_visible(const DashboardSnapshot& snapshot, const ViewState& view,
 
 // The sort column of the view, or 0 (the key) when out of range.
 std::size_t sort_column(const DashboardSnapshot& snapshot, const ViewState& view);
+
+// Decodes the UTF-8 character at s[i] into cp; returns its length, 0 if invalid.
+std::size_t decode_utf8(std::string_view s, std::size_t i, std::uint32_t& cp);
 
 // ASCII lower case.
 std::string lower(std::string_view s);

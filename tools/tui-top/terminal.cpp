@@ -136,15 +136,15 @@ void pop_utf8(std::string& s) {
 
 }  // namespace
 
-citypipe::Status run_terminal(citypipe::Tool& tool, const Options& options, bool& quit_by_key) {
+citypipe::Status run_terminal(citypipe::Tool& tool, const Options& options, Shared& shared,
+                              bool& quit_by_key) {
   // A batch fallback reports a closed pipe downstream the same way as q.
   std::FILE* tty = std::fopen("/dev/tty", "r");
   if (tty == nullptr) {
     tool.warn(std::string("cannot open /dev/tty for keys (") + std::strerror(errno) +
               "): batch mode");
-    return run_batch(tool, options, quit_by_key);
+    return run_batch(tool, options, shared, quit_by_key);
   }
-  Shared shared(options.model);
   citypipe::Status status;
   {
     StderrCapture capture;
@@ -153,7 +153,7 @@ citypipe::Status run_terminal(citypipe::Tool& tool, const Options& options, bool
       capture.restore();
       std::fclose(tty);
       tool.warn("cannot start the terminal screen (TERM?): batch mode");
-      return run_batch(tool, options, quit_by_key);
+      return run_batch(tool, options, shared, quit_by_key);
     }
     Feed feed(tool, shared);
     citypipe::ViewState view;
