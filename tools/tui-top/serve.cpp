@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include "citypipe/core/metrics.h"
 #include "citypipe/core/signals.h"
@@ -198,6 +199,12 @@ struct WebServer::Impl {
 
   void routes() {
     server.new_task_queue = [] { return new BoundedPool(pool_threads); };
+    // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a
+    // second tui-top on the same port would silently share its connections.
+    server.set_socket_options([](int sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     server.set_payload_max_length(max_body_bytes);
     server.set_read_timeout(5, 0);
     server.set_write_timeout(5, 0);  // a stalled browser frees its thread after this
