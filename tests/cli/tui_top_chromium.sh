@@ -81,14 +81,16 @@ pass "the record count changed between two loads ($first, then $second)"
 # Hostile names are text: no element made from data, no script ran.
 for dom in "$T/dom1.html" "$T/dom2.html"; do
   grep -q '<img' "$dom" && fail "an <img> element was injected"
-  grep -q 'data-pwned' "$dom" && fail "injected code ran"
+  grep -q 'data-pwned="' "$dom" && fail "injected code ran"
   grep -q '<title>pwned' "$dom" && fail "injected script retitled the page"
   grep -q '<b>bold' "$dom" && fail "an alert reason became markup"
-  grep -c '<svg onload' "$dom" > /dev/null && [ "$(grep -c '<svg onload' "$dom")" -eq 0 ] || fail "an <svg> was injected"
+  grep -q '<svg onload' "$dom" && fail "an <svg> was injected"
 done
 assert_contains "$T/dom2.html" '&lt;img src=x onerror="document.body.setAttribute' "the <img> zone name shows as text"
 assert_contains "$T/dom2.html" '&lt;/script&gt;&lt;script&gt;document.title=' "the </script> zone name shows as text"
-assert_contains "$T/dom2.html" '&lt;b&gt;bold&lt;/b&gt;' "the alert reason shows as text"
+browse dump "$url/?filter=img" > "$T/dom-img.html"
+assert_contains "$T/dom-img.html" '&lt;b&gt;bold&lt;/b&gt;' "the alert reason shows as text"
+grep -q '<b>bold' "$T/dom-img.html" && fail "an alert reason became markup"
 
 # The view controls: anomalies only and a filter, through the query.
 browse dump "$url/?filter=tech&sort=records" > "$T/dom3.html"
