@@ -15,7 +15,7 @@ namespace {
 constexpr std::size_t no_field = static_cast<std::size_t>(-1);
 
 // Sizes of the inline charts, in CSS pixels.
-constexpr int spark_width = 64, spark_height = 22;   // one per field cell
+constexpr int spark_width = 64, spark_height = 22;   // one per field cell, no area
 constexpr int chart_width = 180, chart_height = 26;  // the charted field
 
 // Data text as the page shows it: escaped like the terminal does (control and
@@ -324,7 +324,9 @@ std::string svg_chart(const std::vector<double>& series, int width, int height,
     if (mx <= mn) return height / 2.0;
     return pad + (height - 2 * pad) * (1.0 - (v - mn) / (mx - mn));
   };
-  // One path per run of buckets with data; a lone bucket is a dot.
+  // One path per run of buckets with data; a lone bucket is a dot. The area
+  // under the line only on charts bigger than a sparkline.
+  const bool with_area = height > 24;
   std::string line, area;
   for (std::size_t i = 0; i < series.size();) {
     if (std::isnan(series[i])) {
@@ -338,9 +340,11 @@ std::string svg_chart(const std::vector<double>& series, int width, int height,
     } else {
       line += fmt::format("M{:.1f} {:.1f}", x(i), y(series[i]));
       for (std::size_t k = i + 1; k < j; ++k) line += fmt::format("L{:.1f} {:.1f}", x(k), y(series[k]));
-      area += fmt::format("M{:.1f} {}", x(i), height);
-      for (std::size_t k = i; k < j; ++k) area += fmt::format("L{:.1f} {:.1f}", x(k), y(series[k]));
-      area += fmt::format("L{:.1f} {}Z", x(j - 1), height);
+      if (with_area) {
+        area += fmt::format("M{:.1f} {}", x(i), height);
+        for (std::size_t k = i; k < j; ++k) area += fmt::format("L{:.1f} {:.1f}", x(k), y(series[k]));
+        area += fmt::format("L{:.1f} {}Z", x(j - 1), height);
+      }
     }
     i = j;
   }

@@ -145,6 +145,29 @@ struct WebServer::Impl {
   std::shared_ptr<const Published> latest;
   bool stopping = false;
   std::atomic<std::size_t> streams{0};
+  // Rendered events of the latest snapshot by view: live pages that show the
+  // same view share one rendering per refresh.
+  std::mutex cache_mu;
+  std::uint64_t cache_version = 0;  // guarded by cache_mu
+  std::vector<std::pair<std::string, std::shared_ptr<const std::string>>> cache;  // guarded by cache_mu
+
+  std::shared_ptr<const std::string> event_for(const Published& p, const Params& params) {
+    const auto view = view_for(p.snapshot, params);
+    const std::string key = citypipe::web_view_query(view, p.snapshot.fields);
+    // Rendered under the lock: pages woken together by one snapshot wait for
+    // one rendering instead of each making its own. The input never takes it.
+    std::lock_guard lock(cache_mu);
+    if (cache_version != p.version) {
+      cache.clear();
+      cache_version = p.version;
+    }
+    for (const auto& [k, event] : cache)
+      if (k == key) return event;
+    auto event = std::make_shared<const std::string>(
+        sse_event(citypipe::render_dashboard_html(p.snapshot, view, p.info, page_options())));
+    if (cache.size() < max_streams) cache.emplace_back(key, event);
+    return event;
+  }
 
   std::shared_ptr<const Published> current() {
     std::lock_guard lock(mu);
@@ -298,16 +321,13 @@ struct WebServer::Impl {
             if (stopping) return false;
             p = latest;
           }
-          std::string message;
           if (p && p->version != sent) {
-            if (sent == 0) message = "retry: 2000\n";
+            if (sent == 0 && !sink.write("retry: 2000\n", 12)) return false;
             sent = p->version;
-            const auto view = view_for(p->snapshot, params);
-            message += sse_event(citypipe::render_dashboard_html(p->snapshot, view, p->info, page_options()));
-          } else {
-            message = ": keep-alive\n\n";
+            const auto event = event_for(*p, params);
+            return sink.write(event->data(), event->size());
           }
-          return sink.write(message.data(), message.size());
+          return sink.write(": keep-alive\n\n", 14);
         });
   }
 };

@@ -158,8 +158,9 @@ TEST_CASE("charts are inline SVG paths scaled to the series, with gaps", "[web]"
   const std::string line = svg_chart({1, 2, 3}, 100, 20, "spark", "t");
   CHECK(line.rfind(R"(<svg class="spark" viewBox="0 0 100 20")", 0) == 0);
   CHECK(line.find(R"(<path class="line" d="M2.0 18.0L50.0 10.0L98.0 2.0")") != std::string::npos);
-  const std::string gaps = svg_chart({1, 2, nan, 3, 4, nan, 5}, 100, 20, "spark", "t");
+  const std::string gaps = svg_chart({1, 2, nan, 3, 4, nan, 5}, 100, 30, "chart", "t");
   CHECK(count(gaps, "M") == 4);  // two runs, each a line and an area
+  CHECK(count(svg_chart({1, 2, nan, 3, 4}, 100, 20, "spark", "t"), "M") == 2);  // sparklines: lines only
   CHECK(count(gaps, "<circle") == 1);  // a lone bucket
   CHECK(svg_chart({nan, nan}, 10, 10, "c", "t").find("<path") == std::string::npos);
   CHECK(svg_chart({}, 10, 10, "c", "<t>").find("<title>&lt;t&gt;</title>") != std::string::npos);
