@@ -91,14 +91,14 @@ assert_eq "$(cat "$T/head.rc")" 0 "| head -1 ends tui-top with status 0 while in
 # found at the end of input (--once) or after the first records (batch).
 tui-top --once --sort tempreature "$T/data.ndjson" > "$T/typo.out" 2> "$T/typo.err" && fail "--sort tempreature accepted"
 assert_status 64 "--sort tempreature exits 64" -- tui-top --once --sort tempreature "$T/data.ndjson"
-assert_contains "$T/typo.err" "did you mean temperature?" "--sort suggests the field"
+assert_contains "$T/typo.err" "did you mean 'temperature'?" "--sort suggests the field"
 assert_eq "$(count_lines "$T/typo.out")" 0 "no snapshot with a mistyped sort field"
 tui-top --once --spark nosuch "$T/data.ndjson" 2> "$T/spark.err" > /dev/null || true
 assert_contains "$T/spark.err" "--spark: no field 'nosuch' in the input (valid: temperature," "--spark lists the fields"
 assert_status 64 "--spark nosuch exits 64" -- tui-top --once --spark nosuch "$T/data.ndjson"
 assert_status 64 "batch mode checks --sort after the first records" -- tui-top --batch --sort recrods "$T/data.ndjson"
 tui-top --batch --sort recrods "$T/data.ndjson" 2> "$T/recrods.err" > /dev/null || true
-assert_contains "$T/recrods.err" "did you mean records?" "--sort suggests a column name"
+assert_contains "$T/recrods.err" "did you mean 'records'?" "--sort suggests a column name"
 assert_status 0 "a field that exists is fine" -- tui-top --once --sort humidity --spark aqi "$T/data.ndjson"
 
 # Control lines of the checkpoint protocol are neither records nor bad lines,

@@ -72,12 +72,9 @@ std::optional<std::size_t> sort_column_for(const citypipe::DashboardSnapshot& sn
                                            const std::string& name);
 std::size_t field_index_for(const std::vector<std::string>& fields, const std::string& name);
 
-// The candidate nearest to a mistyped name, when it is close enough to be a typo.
-std::optional<std::string> closest_name(std::string_view name, const std::vector<std::string>& candidates);
-
 // Checks --sort and --spark once against the fields of the data, after the
 // first check_after records or at the end of input, whichever comes first: a
-// usage error ("did you mean temperature?") when the data has no such field.
+// usage error ("did you mean 'temperature'?") when the data has no such field.
 class ViewNameCheck {
  public:
   static constexpr std::uint64_t check_after = 1000;
