@@ -6,7 +6,8 @@
 #  drawn: the full curses dashboard in a detached tmux (80x24, refresh 0.5 s)
 #         reading the same file: wall seconds until the header says the input
 #         ended, so the input rate while drawing;
-#  peak RSS of --once (memory is bounded by keys x span, not by input).
+#  peak RSS of --once (memory is bounded by keys x span, not by input);
+#  serve: CPU of --serve with 10 live pages against none (below).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 n=${TUI_TOP_BENCH_ROWS:-1000000}
@@ -47,3 +48,35 @@ fi
 
 rss=$(peak_rss_kb tui-top --once "$work/in.ndjson")
 row "tui-top --once peak RSS (KiB)" "$rss" "" "" "" "1M records, 8 keys, span 1m"
+
+# --serve with 10 live pages: CPU seconds of tui-top reading the same paced
+# live stream (sensor-gen --speed, the same records each run) with no browser
+# and with 10 SSE clients (curl -N), alternating rounds; the ratio of medians.
+if command -v curl > /dev/null; then
+  serve_n=${TUI_TOP_SERVE_ROWS:-1000000}
+  serve_speed=${TUI_TOP_SERVE_SPEED:-5000}  # 40 sensors x 5000 = 200000 records/s
+  # serve_cpu CLIENTS: tui-top's user+system CPU seconds for one paced run.
+  serve_cpu() {
+    local clients=$1 err="$work/serve.err" url pids=() i
+    sensor-gen --seed 3 --speed "$serve_speed" --count "$serve_n" 2> /dev/null |
+      /usr/bin/time -f '%U %S' -o "$work/serve.time" tui-top --serve 127.0.0.1:0 --refresh 1s > /dev/null 2> "$err" &
+    local pid=$!
+    for _ in $(seq 300); do grep -q 'http://127.0.0.1:' "$err" && break; sleep 0.1; done
+    url=$(grep -o 'http://127.0.0.1:[0-9]*' "$err" | head -1)
+    for ((i = 0; i < clients; i++)); do curl -sN "$url/events?sort=anomalies" > /dev/null 2>&1 & pids+=($!); done
+    for _ in $(seq 1200); do curl -sf "$url/api/state" 2> /dev/null | grep -q '"live":false' && break; sleep 0.5; done
+    [ ${#pids[@]} -eq 0 ] || kill "${pids[@]}" 2> /dev/null
+    kill -TERM "$(pgrep -P "$pid" -x tui-top)" 2> /dev/null || true  # $pid is time's
+    wait "$pid" 2> /dev/null || true
+    tail -n 1 "$work/serve.time" | awk '{printf "%.3f", $1+$2}'  # after "exited with status 130"
+  }
+  none=() ten=()
+  for round in 1 2 3; do
+    none+=("$(serve_cpu 0)")
+    ten+=("$(serve_cpu 10)")
+  done
+  cpu0=$(median "${none[@]}") cpu10=$(median "${ten[@]}")
+  ratio=$(awk -v a="$cpu10" -v b="$cpu0" 'BEGIN{printf "%.3f", a/b}')
+  row "tui-top --serve, 10 SSE clients (CPU s, med 3)" "$cpu10" "no client (same stream)" "$cpu0" "${ratio}x" \
+    "target < 1.05x: $(awk -v r="$ratio" 'BEGIN{print (r < 1.05 ? "met" : "NOT met")}'); rounds ${none[*]} / ${ten[*]}; ${serve_n} records at $((serve_speed * 40))/s"
+fi

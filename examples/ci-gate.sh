@@ -15,6 +15,8 @@
 #   MAX_ZONE_AVG      field=bound,... : largest average of a field per zone
 #                     [aqi=200,noise_db=90,temperature=35]
 #   KEY               the grouping field [zone]
+#   HTML              also write tui-top's dashboard of the scored recording to
+#                     this file: one self-contained page, for the job's artifacts [none]
 #   CITYPIPE_BIN      folder of the citypipe tools, put first on PATH
 # Without FILE it gates examples/fixtures/city-pass.ndjson.
 #
@@ -30,6 +32,7 @@ RULES=${RULES:-city}
 MAX_ANOMALY_RATE=${MAX_ANOMALY_RATE:-0.10}
 MAX_ZONE_AVG=${MAX_ZONE_AVG:-aqi=200,noise_db=90,temperature=35}
 KEY=${KEY:-zone}
+HTML=${HTML:-}
 [ $# -gt 0 ] || set -- "$here/fixtures/city-pass.ndjson"
 
 case "${1:-}" in -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac
@@ -55,6 +58,7 @@ whole=(window-agg --window session:3650d --agg count,avg --count-true anomaly)
 fieldlist=$(IFS=,; echo "${fields[*]}")
 
 zcat -f -- "$@" | iforest-score -m "$MODEL" "${rules[@]}" > "$work/scored.ndjson"
+[ -z "$HTML" ] || tui-top --once --key "$KEY" --sort anomalies --html "$HTML" "$work/scored.ndjson" > /dev/null
 "${whole[@]}" --key '' --fields "${fields[0]}" "$work/scored.ndjson" > "$work/total.ndjson"
 "${whole[@]}" --key "$KEY" --fields "$fieldlist" "$work/scored.ndjson" > "$work/zones.ndjson"
 

@@ -25,6 +25,8 @@
 #   SEED         seed of the forest trained on the day [1]
 #   RAW_TABLE [readings]   DAILY_TABLE [daily_metrics]
 #   REPORT       also write the anomaly report to this file [none]
+#   HTML         also write tui-top's dashboard of the day to this file: one
+#                self-contained page for the morning mail [none]
 #   PostgreSQL as in live.sh: libpq's environment or PG_CONNINFO; with none
 #   set a throwaway server is started for the run and stopped after the report.
 #   CITYPIPE_BIN folder of the citypipe tools, put first on PATH
@@ -41,6 +43,7 @@ SEED=${SEED:-1}
 RAW_TABLE=${RAW_TABLE:-readings}
 DAILY_TABLE=${DAILY_TABLE:-daily_metrics}
 REPORT=${REPORT:-}
+HTML=${HTML:-}
 
 if [ $# -eq 0 ]; then
   if [ -n "${INPUT:-}" ]; then
@@ -82,16 +85,23 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/citypipe-nightly.XXXXXX")
 mkfifo "$work/raw"
 pg-sink "${conn[@]}" -t "$RAW_TABLE" --create --key sensor_id,ts --on-conflict nothing --stats < "$work/raw" &
 raw_pid=$!
+dash=()
+if [ -n "$HTML" ]; then
+  mkfifo "$work/dash"
+  tui-top --once --sort anomalies --span 1h --html "$HTML" < "$work/dash" > /dev/null &
+  dash_pid=$! dash=("$work/dash")
+fi
 # Records of other days in the file (a recorder that rotated late) are kept
 # in the raw table but only the day's windows are reported.
 zcat -f -- "$@" \
   | "${score[@]}" --stats \
-  | tee "$work/raw" \
+  | tee "$work/raw" "${dash[@]}" \
   | window-agg --window tumble:1d --window tumble:1h --key zone \
       --fields temperature,humidity,aqi,noise_db,traffic --agg count,avg,min,max,p95 \
       --count-true anomaly --count-true injected_anomaly --stats \
   | pg-sink "${conn[@]}" -t "$DAILY_TABLE" --create --key window,window_start,zone --on-conflict update --stats
 wait "$raw_pid"
+[ -z "$HTML" ] || wait "$dash_pid"
 
 report() {
   echo "== citypipe nightly report for $DAY"

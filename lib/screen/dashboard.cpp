@@ -305,7 +305,7 @@ void Dashboard::add_alert(const JsonRecord& record, std::string_view key, time_m
   }
 }
 
-DashboardSnapshot Dashboard::snapshot(std::size_t spark_field) const {
+DashboardSnapshot Dashboard::snapshot(std::size_t spark_field, bool all_series) const {
   DashboardSnapshot s;
   s.records = records_;
   s.anomalies = anomalies_;
@@ -327,6 +327,7 @@ DashboardSnapshot Dashboard::snapshot(std::size_t spark_field) const {
     row.anomalies = k.anomalies;
     row.fields.resize(field_names_.size());
     if (spark) row.spark.assign(buckets, std::nan(""));
+    if (all_series) row.series.assign(field_names_.size(), std::vector<double>(buckets, std::nan("")));
     for (std::size_t f = 0; f < field_names_.size() && f < k.latest.size(); ++f) {
       FieldStat& st = row.fields[f];
       st.has_latest = k.has_latest[f];
@@ -339,9 +340,9 @@ DashboardSnapshot Dashboard::snapshot(std::size_t spark_field) const {
         if (b < oldest_bucket || b > newest_bucket || c == 0) continue;
         sum += k.sum[f * buckets + slot];
         n += c;
-        if (spark && f == spark_field)
-          row.spark[static_cast<std::size_t>(b - oldest_bucket)] =
-              k.sum[f * buckets + slot] / c;
+        const double bucket_avg = k.sum[f * buckets + slot] / c;
+        if (spark && f == spark_field) row.spark[static_cast<std::size_t>(b - oldest_bucket)] = bucket_avg;
+        if (all_series) row.series[f][static_cast<std::size_t>(b - oldest_bucket)] = bucket_avg;
       }
       if (n > 0) {
         st.has_avg = true;

@@ -7,37 +7,12 @@
 
 #include <fmt/format.h>
 
+#include "view.h"
+
 namespace citypipe {
 
 namespace {
 
-
-// Decodes one UTF-8 character at s[i]; returns its length, 0 if invalid.
-std::size_t decode_utf8(std::string_view s, std::size_t i, std::uint32_t& cp) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  std::size_t len;
-  std::uint32_t min;
-  if (b0 < 0x80) {
-    cp = b0;
-    return 1;
-  } else if ((b0 & 0xE0) == 0xC0) {
-    len = 2, cp = b0 & 0x1Fu, min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3, cp = b0 & 0x0Fu, min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4, cp = b0 & 0x07u, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3Fu);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000)) return 0;
-  return len;
-}
 
 // Characters that are invisible or reorder or break lines: shown escaped.
 bool is_format_char(std::uint32_t cp) {
@@ -59,13 +34,6 @@ std::size_t char_width(std::uint32_t cp) {
       (cp >= 0x20000 && cp <= 0x3FFFD))
     return 2;
   return 1;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
 }
 
 // Builds one line of segments that never grows past the width.
@@ -106,7 +74,7 @@ class LineBuilder {
 };
 
 Style severity_style(std::string_view severity) {
-  const std::string s = lower(severity);
+  const std::string s = view::lower(severity);
   if (s == "high" || s == "critical") return Style::high;
   if (s == "medium" || s == "warning") return Style::medium;
   if (s == "low") return Style::low;
@@ -115,38 +83,11 @@ Style severity_style(std::string_view severity) {
 
 std::string rate_text(double per_s) { return format_value(per_s) + "/s"; }
 
-struct Row {
-  const KeyRow* row;
-  std::string key;  // escaped
-};
-
-// Orders rows by the chosen column: the key ascending, numbers descending
-// (largest first, like top), `reverse` flips; ties go by key.
-void sort_rows(std::vector<Row>& rows, const ViewState& view, std::size_t columns) {
-  const std::size_t col = view.sort_column < columns ? view.sort_column : 0;
-  auto number = [col](const KeyRow& r, bool& has) -> double {
-    has = true;
-    if (col == 1) return static_cast<double>(r.records);
-    if (col == 2) return static_cast<double>(r.anomalies);
-    const std::size_t f = col - 3;
-    has = f < r.fields.size() && r.fields[f].has_avg;
-    return has ? r.fields[f].avg : 0;
-  };
-  std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
-    if (col == 0) return view.reverse ? b.key < a.key : a.key < b.key;
-    bool ha = false, hb = false;
-    const double va = number(*a.row, ha), vb = number(*b.row, hb);
-    if (ha != hb) return ha;  // rows without a value last, either way
-    if (va != vb) return view.reverse ? va < vb : va > vb;
-    return a.key < b.key;
-  });
-}
-
-std::string cell_text(const FieldStat& st) {
+std::string cell_text(const FieldStat& st, const NumberFormat& f) {
   if (!st.has_latest && !st.has_avg) return "-";
-  std::string s = st.has_latest ? format_value(st.latest) : "-";
+  std::string s = st.has_latest ? f.format(st.latest) : "-";
   s += '/';
-  s += st.has_avg ? format_value(st.avg) : "-";
+  s += st.has_avg ? f.format(st.avg) : "-";
   return s;
 }
 
@@ -178,7 +119,7 @@ std::string escape_text(std::string_view raw, bool utf8) {
       continue;
     }
     std::uint32_t cp = 0;
-    const std::size_t len = decode_utf8(raw, i, cp);
+    const std::size_t len = view::decode_utf8(raw, i, cp);
     if (len == 0) {
       out += fmt::format("\\x{:02x}", c);
       ++i;
@@ -197,7 +138,7 @@ std::size_t display_width(std::string_view text) {
   std::size_t w = 0;
   for (std::size_t i = 0; i < text.size();) {
     std::uint32_t cp = 0;
-    const std::size_t len = decode_utf8(text, i, cp);
+    const std::size_t len = view::decode_utf8(text, i, cp);
     if (len == 0) {
       ++w;
       ++i;
@@ -213,7 +154,7 @@ std::string_view cut_to_width(std::string_view text, std::size_t width) {
   std::size_t w = 0;
   for (std::size_t i = 0; i < text.size();) {
     std::uint32_t cp = 0;
-    std::size_t len = decode_utf8(text, i, cp);
+    std::size_t len = view::decode_utf8(text, i, cp);
     const std::size_t cw = len == 0 ? 1 : char_width(cp);
     if (len == 0) len = 1;
     if (w + cw > width) return text.substr(0, i);
@@ -238,6 +179,31 @@ std::string format_value(double v) {
   if (a >= 1000 || v == std::round(v)) return fmt::format("{:.0f}", v);
   if (a >= 9.995) return fmt::format("{:.1f}", v);
   return fmt::format("{:.2f}", v);
+}
+
+namespace {
+constexpr double suffix_from = 1e5;  // larger magnitudes take a k/M/G suffix
+}  // namespace
+
+void NumberFormat::include(double v) {
+  // A huge outlier keeps its suffix and does not take the decimals from the rest.
+  if (!std::isfinite(v) || std::fabs(v) >= suffix_from) return;
+  max_abs_ = std::max(max_abs_, std::fabs(v));
+  whole_ = whole_ && v == std::round(v);
+}
+
+std::string NumberFormat::format(double v) const {
+  if (std::isnan(v)) return "-";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (std::fabs(v) >= suffix_from) return format_value(v);
+  const int decimals = whole_ || max_abs_ >= 999.5 ? 0 : max_abs_ >= 9.995 ? 1 : 2;
+  std::string s = fmt::format("{:.{}f}", v, decimals);
+  if (s[0] == '-' && s.find_first_not_of("-0.") == std::string::npos) s.erase(0, 1);  // no "-0.0"
+  return s;
+}
+
+std::string count_noun(std::uint64_t n, std::string_view singular, std::string_view plural) {
+  return fmt::format("{} {}", format_count(n), n == 1 ? singular : plural);
 }
 
 std::string format_count(std::uint64_t n) {
@@ -302,15 +268,31 @@ std::string sort_column_name(const DashboardSnapshot& snapshot, std::size_t colu
   return "key";
 }
 
-std::vector<ScreenLine> render_screen(const DashboardSnapshot& snap, const ViewState& view,
-                                      const ScreenInfo& info, const ScreenOptions& opt) {
-  const std::size_t W = std::max<std::size_t>(opt.width, 1);
-  const std::size_t H = opt.height;
-  const std::size_t columns = sort_column_count(snap);
-  const std::size_t sort_col = view.sort_column < columns ? view.sort_column : 0;
-  std::vector<ScreenLine> lines;
+namespace {
 
-  // Header.
+// The screen from top to bottom: header, table, alert feed, help bar.
+constexpr std::size_t header_height = 2;
+constexpr std::size_t help_height = 1;
+// Below this height only (a part of) the header and the help bar fit.
+constexpr std::size_t min_height_for_table = header_height + help_height + 1;
+// Between the header and the help bar, the feed is shown when there are at
+// least this many lines, and then gets at least 1/feed_min_share of them or
+// all that the table does not need.
+constexpr std::size_t min_room_for_feed = 4;
+constexpr std::size_t feed_min_share = 3;
+
+// Column widths (terminal columns).
+constexpr std::size_t key_max_width = 24;  // longer keys are cut, in the table and the feed
+constexpr std::size_t field_heading_max_width = 11;  // unless the values need more
+constexpr std::size_t min_column_width = 3;
+constexpr std::size_t spark_min_width = 8;
+constexpr std::size_t feed_sensor_max_width = 16;
+constexpr std::size_t severity_width = 6;
+
+std::vector<ScreenLine> render_header(const DashboardSnapshot& snap, const ViewState& view,
+                                      const ScreenInfo& info, const ScreenOptions& opt,
+                                      std::size_t W, std::size_t sort_col) {
+  std::vector<ScreenLine> lines;
   {
     LineBuilder b(W);
     b.add("tui-top", Style::title).add(" ", Style::title);
@@ -319,14 +301,19 @@ std::vector<ScreenLine> render_screen(const DashboardSnapshot& snap, const ViewS
     if (view.anomalies_only) b.add(" [anomalies only]", Style::title);
     if (!view.filter.empty() && !view.editing_filter)
       b.add(" filter: " + escape_text(view.filter, opt.utf8), Style::title);
-    b.add(fmt::format("  {} records  {}  anomalies {} ({:.2f}%, {})",
-                      format_count(snap.records), rate_text(info.records_per_s),
-                      format_count(snap.anomalies),
-                      snap.records ? 100.0 * static_cast<double>(snap.anomalies) /
-                                         static_cast<double>(snap.records)
-                                   : 0.0,
-                      rate_text(info.anomalies_per_s)),
-          Style::title);
+    const double share = snap.records ? 100.0 * static_cast<double>(snap.anomalies) /
+                                            static_cast<double>(snap.records)
+                                      : 0.0;
+    if (info.live)
+      b.add(fmt::format("  {}  {}  anomalies {} ({:.2f}%, {})",
+                        count_noun(snap.records, "record", "records"), rate_text(info.records_per_s),
+                        format_count(snap.anomalies), share, rate_text(info.anomalies_per_s)),
+            Style::title);
+    else  // a replay: rates per second of reading speed mean nothing
+      b.add(fmt::format("  {}  anomalies {} ({:.2f}% of records)",
+                        count_noun(snap.records, "record", "records"), format_count(snap.anomalies),
+                        share),
+            Style::title);
     b.pad_to(W, Style::title);
     lines.push_back(b.take());
   }
@@ -339,179 +326,234 @@ std::vector<ScreenLine> render_screen(const DashboardSnapshot& snap, const ViewS
     if (snap.keys_capped) b.add("  (too many keys: rest in (other))");
     lines.push_back(b.take());
   }
+  return lines;
+}
 
-  // Rows after filter and anomalies-only, sorted.
-  const std::string needle = lower(view.filter);
-  std::vector<Row> rows;
-  for (const KeyRow& r : snap.rows) {
-    if (view.anomalies_only && r.anomalies == 0) continue;
-    std::string key = escape_text(r.key, opt.utf8);
-    if (!needle.empty() && lower(key).find(needle) == std::string::npos) continue;
-    rows.push_back({&r, std::move(key)});
-  }
-  sort_rows(rows, view, columns);
-
-  std::vector<const Alert*> alerts;
-  std::vector<std::string> alert_keys;
-  for (const Alert& a : snap.alerts) {
-    std::string key = escape_text(a.key, opt.utf8);
-    if (!needle.empty() && lower(key).find(needle) == std::string::npos) continue;
-    alerts.push_back(&a);
-    alert_keys.push_back(std::move(key));
-  }
-
-  // Column widths: key, records, anomalies, then the fields that fit, then the sparkline.
+// Widths of the table's columns: key, records, anomalies, then the fields
+// that fit, then the sparkline.
+struct TableLayout {
   std::size_t key_w = 3, rec_w = 4, anom_w = 4;
-  for (const Row& r : rows) {
-    key_w = std::max(key_w, display_width(r.key));
-    rec_w = std::max(rec_w, format_count(r.row->records).size());
-    anom_w = std::max(anom_w, format_count(r.row->anomalies).size());
+  std::vector<std::size_t> shown, shown_w;  // field indexes and their widths
+  std::vector<NumberFormat> formats;        // per field of the snapshot
+  std::size_t spark_w = 0;                  // 0: no sparkline
+};
+
+TableLayout layout_table(const DashboardSnapshot& snap, const std::vector<view::VisibleRow>& rows,
+                         std::size_t W, bool utf8) {
+  TableLayout t;
+  for (const auto& r : rows) {
+    t.key_w = std::max(t.key_w, display_width(r.key));
+    t.rec_w = std::max(t.rec_w, format_count(r.row->records).size());
+    t.anom_w = std::max(t.anom_w, format_count(r.row->anomalies).size());
   }
-  key_w = std::min<std::size_t>(key_w, 24);
-  const std::size_t fixed = rec_w + 1 + anom_w;
-  if (key_w + 1 + fixed > W) key_w = std::max<std::size_t>(3, W > fixed + 1 ? W - fixed - 1 : 3);
-  std::size_t used = key_w + 1 + fixed;
+  t.key_w = std::min(t.key_w, key_max_width);
+  const std::size_t fixed = t.rec_w + 1 + t.anom_w;
+  if (t.key_w + 1 + fixed > W)
+    t.key_w = std::max(min_column_width, W > fixed + 1 ? W - fixed - 1 : min_column_width);
+  std::size_t used = t.key_w + 1 + fixed;
+  t.formats.resize(snap.fields.size());
+  for (const auto& r : rows)
+    for (std::size_t f = 0; f < snap.fields.size() && f < r.row->fields.size(); ++f) {
+      const FieldStat& st = r.row->fields[f];
+      if (st.has_latest) t.formats[f].include(st.latest);
+      if (st.has_avg) t.formats[f].include(st.avg);
+    }
   const bool has_spark = snap.spark_field < snap.fields.size();
-  const std::size_t spark_min = 8;
-  std::vector<std::size_t> shown, shown_w;
   for (std::size_t f = 0; f < snap.fields.size(); ++f) {
-    const std::string name = escape_text(snap.fields[f], opt.utf8);
-    std::size_t w = std::min<std::size_t>(display_width(name), 11);
-    w = std::max<std::size_t>(w, 3);
-    for (const Row& r : rows)
-      if (f < r.row->fields.size()) w = std::max(w, cell_text(r.row->fields[f]).size());
-    const std::size_t reserve = has_spark ? 1 + spark_min : 0;
+    std::size_t w = std::min(display_width(escape_text(snap.fields[f], utf8)), field_heading_max_width);
+    w = std::max(w, min_column_width);
+    for (const auto& r : rows)
+      if (f < r.row->fields.size()) w = std::max(w, cell_text(r.row->fields[f], t.formats[f]).size());
+    const std::size_t reserve = has_spark ? 1 + spark_min_width : 0;
     if (used + 1 + w + reserve > W) break;
-    shown.push_back(f);
-    shown_w.push_back(w);
+    t.shown.push_back(f);
+    t.shown_w.push_back(w);
     used += 1 + w;
   }
-  std::size_t spark_w = 0;
-  if (has_spark && W > used + spark_min) {
-    const std::size_t buckets = snap.rows.empty() ? spark_min : snap.rows.front().spark.size();
-    spark_w = std::min(W - used - 1, std::max(buckets, spark_min));
+  if (has_spark && W > used + spark_min_width) {
+    const std::size_t buckets = snap.rows.empty() ? spark_min_width : snap.rows.front().spark.size();
+    t.spark_w = std::min(W - used - 1, std::max(buckets, spark_min_width));
   }
+  return t;
+}
 
-  auto heading = [&](std::size_t col) { return col == sort_col ? Style::sort_column : Style::column; };
-  const char* arrow = opt.utf8 ? (view.reverse ? "▲" : "▼") : (view.reverse ? "^" : "v");
-  auto head_text = [&](std::string name, std::size_t col, std::size_t w) {
-    if (col == sort_col) {
-      name = std::string(cut_to_width(name, w > 1 ? w - 1 : 0)) + arrow;
-    }
-    return name;
-  };
-  auto table_header = [&] {
-    LineBuilder b(W);
-    b.cell(head_text("KEY", 0, key_w), key_w, false, heading(0)).add(" ", Style::column);
-    b.cell(head_text("RECS", 1, rec_w), rec_w, true, heading(1)).add(" ", Style::column);
-    b.cell(head_text("ANOM", 2, anom_w), anom_w, true, heading(2));
-    for (std::size_t i = 0; i < shown.size(); ++i) {
+// The table's heading and rows in a computed layout.
+class TableRenderer {
+ public:
+  TableRenderer(const DashboardSnapshot& snap, const ViewState& view, const TableLayout& layout,
+                std::size_t W, std::size_t sort_col, bool utf8)
+      : snap_(snap), view_(view), t_(layout), W_(W), sort_col_(sort_col), utf8_(utf8) {}
+
+  ScreenLine heading() const {
+    LineBuilder b(W_);
+    b.cell(head_text("KEY", 0, t_.key_w), t_.key_w, false, style(0)).add(" ", Style::column);
+    b.cell(head_text("RECS", 1, t_.rec_w), t_.rec_w, true, style(1)).add(" ", Style::column);
+    b.cell(head_text("ANOM", 2, t_.anom_w), t_.anom_w, true, style(2));
+    for (std::size_t i = 0; i < t_.shown.size(); ++i) {
+      const std::size_t f = t_.shown[i];
       b.add(" ", Style::column);
-      b.cell(head_text(escape_text(snap.fields[shown[i]], opt.utf8), 3 + shown[i], shown_w[i]),
-             shown_w[i], true, heading(3 + shown[i]));
+      b.cell(head_text(escape_text(snap_.fields[f], utf8_), 3 + f, t_.shown_w[i]), t_.shown_w[i],
+             true, style(3 + f));
     }
-    if (spark_w > 0)
+    if (t_.spark_w > 0)
       b.add(" ", Style::column)
-          .cell(escape_text(snap.fields[snap.spark_field], opt.utf8) + " " +
-                    format_duration(snap.span),
-                spark_w, false, Style::column);
-    b.pad_to(W, Style::column);
+          .cell(escape_text(snap_.fields[snap_.spark_field], utf8_) + " " + format_duration(snap_.span),
+                t_.spark_w, false, Style::column);
+    b.pad_to(W_, Style::column);
     return b.take();
-  };
-  auto table_row = [&](const Row& r) {
-    LineBuilder b(W);
-    b.cell(r.key, key_w, false).add(" ");
-    b.cell(format_count(r.row->records), rec_w, true).add(" ");
-    b.cell(format_count(r.row->anomalies), anom_w, true,
+  }
+
+  ScreenLine row(const view::VisibleRow& r) const {
+    LineBuilder b(W_);
+    b.cell(r.key, t_.key_w, false).add(" ");
+    b.cell(format_count(r.row->records), t_.rec_w, true).add(" ");
+    b.cell(format_count(r.row->anomalies), t_.anom_w, true,
            r.row->anomalies ? Style::alert : Style::normal);
-    for (std::size_t i = 0; i < shown.size(); ++i) {
+    for (std::size_t i = 0; i < t_.shown.size(); ++i) {
       b.add(" ");
-      const std::size_t f = shown[i];
-      b.cell(f < r.row->fields.size() ? cell_text(r.row->fields[f]) : "-", shown_w[i], true);
+      const std::size_t f = t_.shown[i];
+      b.cell(f < r.row->fields.size() ? cell_text(r.row->fields[f], t_.formats[f]) : "-",
+             t_.shown_w[i], true);
     }
-    if (spark_w > 0) b.add(" ").add(sparkline(r.row->spark, spark_w, opt.utf8));
+    if (t_.spark_w > 0) b.add(" ").add(sparkline(r.row->spark, t_.spark_w, utf8_));
     return b.take();
-  };
-
-  // Alert feed columns.
-  std::size_t akey_w = 3, sensor_w = 6;
-  for (std::size_t i = 0; i < alerts.size(); ++i) {
-    akey_w = std::max(akey_w, display_width(alert_keys[i]));
-    sensor_w = std::max(sensor_w, display_width(escape_text(alerts[i]->sensor, opt.utf8)));
   }
-  akey_w = std::min<std::size_t>(akey_w, 16);
-  sensor_w = std::min<std::size_t>(sensor_w, 16);
-  auto feed_header = [&] {
-    LineBuilder b(W);
-    b.add(fmt::format("ALERTS {}", alerts.empty() ? "(none yet)" : "newest first"), Style::column);
-    b.pad_to(W, Style::column);
+
+  // The last table line when rows do not fit.
+  ScreenLine more(std::size_t hidden) const {
+    LineBuilder b(W_);
+    b.add(fmt::format("... {} more rows (sort, / filter)", hidden));
     return b.take();
-  };
-  auto feed_row = [&](std::size_t i) {
-    const Alert& a = *alerts[i];
-    LineBuilder b(W);
+  }
+
+ private:
+  Style style(std::size_t col) const { return col == sort_col_ ? Style::sort_column : Style::column; }
+  std::string head_text(std::string name, std::size_t col, std::size_t w) const {
+    if (col != sort_col_) return name;
+    const char* arrow = utf8_ ? (view_.reverse ? "▲" : "▼") : (view_.reverse ? "^" : "v");
+    return std::string(cut_to_width(name, w > 1 ? w - 1 : 0)) + arrow;
+  }
+
+  const DashboardSnapshot& snap_;
+  const ViewState& view_;
+  const TableLayout& t_;
+  std::size_t W_;
+  std::size_t sort_col_;
+  bool utf8_;
+};
+
+// The alert feed: time, key, sensor, severity, reasons.
+class FeedRenderer {
+ public:
+  FeedRenderer(const std::vector<view::VisibleAlert>& alerts, std::size_t W, bool utf8)
+      : alerts_(alerts), W_(W), utf8_(utf8) {
+    for (const auto& a : alerts_) {
+      key_w_ = std::max(key_w_, display_width(a.key));
+      sensor_w_ = std::max(sensor_w_, display_width(escape_text(a.alert->sensor, utf8_)));
+    }
+    key_w_ = std::min(key_w_, key_max_width);  // as wide as in the table
+    sensor_w_ = std::min(sensor_w_, feed_sensor_max_width);
+  }
+
+  ScreenLine heading() const {
+    LineBuilder b(W_);
+    b.add(fmt::format("ALERTS {}", alerts_.empty() ? "(none yet)" : "newest first"), Style::column);
+    b.pad_to(W_, Style::column);
+    return b.take();
+  }
+
+  ScreenLine row(std::size_t i) const {
+    const Alert& a = *alerts_[i].alert;
+    LineBuilder b(W_);
     b.add(format_rfc3339(a.time).substr(11, 12)).add(" ");
-    b.cell(alert_keys[i], akey_w, false).add(" ");
-    b.cell(escape_text(a.sensor, opt.utf8), sensor_w, false).add(" ");
-    const std::string sev = escape_text(a.severity.empty() ? "-" : a.severity, opt.utf8);
-    b.cell(sev, 6, false, severity_style(a.severity)).add(" ");
-    b.add(escape_text(a.reasons, opt.utf8));
+    b.cell(alerts_[i].key, key_w_, false).add(" ");
+    b.cell(escape_text(a.sensor, utf8_), sensor_w_, false).add(" ");
+    const std::string sev = escape_text(a.severity.empty() ? "-" : a.severity, utf8_);
+    b.cell(sev, severity_width, false, severity_style(a.severity)).add(" ");
+    b.add(escape_text(a.reasons, utf8_));
     return b.take();
-  };
-  auto help_bar = [&] {
-    LineBuilder b(W);
-    if (view.editing_filter) {
-      b.add("Filter: ", Style::help).add(escape_text(view.filter, opt.utf8), Style::help);
-      b.add("_  (Enter keep, Esc clear)", Style::help);
-    } else {
-      b.add("q:quit p:pause /:filter a:anomalies <>:sort r:reverse m:spark +-:refresh ?:help",
-            Style::help);
-    }
-    b.pad_to(W, Style::help);
-    return b.take();
-  };
-
-  if (H == 0) {  // batch: everything, then a few alerts
-    lines.push_back(table_header());
-    for (const Row& r : rows) lines.push_back(table_row(r));
-    lines.push_back(feed_header());
-    for (std::size_t i = 0; i < alerts.size() && i < opt.batch_alerts; ++i)
-      lines.push_back(feed_row(i));
-    return lines;
   }
 
-  if (H <= 3) {
-    lines.resize(std::min<std::size_t>(H, lines.size()));
-    if (H == 3) lines.push_back(help_bar());
+ private:
+  const std::vector<view::VisibleAlert>& alerts_;
+  std::size_t W_;
+  bool utf8_;
+  std::size_t key_w_ = 3, sensor_w_ = 6;
+};
+
+ScreenLine render_help_bar(const ViewState& view, std::size_t W, bool utf8) {
+  LineBuilder b(W);
+  if (view.editing_filter) {
+    b.add("Filter: ", Style::help).add(escape_text(view.filter, utf8), Style::help);
+    b.add("_  (Enter keep, Esc clear)", Style::help);
+  } else {
+    b.add("q:quit p:pause /:filter a:anomalies <>:sort r:reverse m:spark +-:refresh ?:help",
+          Style::help);
+  }
+  b.pad_to(W, Style::help);
+  return b.take();
+}
+
+// Lines of the table and of the feed (headings included) in `room` lines.
+struct HeightSplit {
+  std::size_t table = 0, feed = 0;
+};
+
+HeightSplit split_height(std::size_t room, std::size_t rows, std::size_t alerts) {
+  const std::size_t table_need = 1 + rows;
+  const std::size_t feed_need = 1 + std::max<std::size_t>(1, alerts);
+  HeightSplit s;
+  if (room >= min_room_for_feed)
+    s.feed = std::min(feed_need,
+                      std::max(room / feed_min_share, room > table_need ? room - table_need : 0));
+  s.table = room - s.feed;
+  return s;
+}
+
+}  // namespace
+
+std::vector<ScreenLine> render_screen(const DashboardSnapshot& snap, const ViewState& view,
+                                      const ScreenInfo& info, const ScreenOptions& opt) {
+  const std::size_t W = std::max<std::size_t>(opt.width, 1);
+  const std::size_t H = opt.height;
+  const std::size_t sort_col = view::sort_column(snap, view);
+  const view::Visible visible = view::select_visible(snap, view, opt.utf8);
+  const TableLayout layout = layout_table(snap, visible.rows, W, opt.utf8);
+  const TableRenderer table(snap, view, layout, W, sort_col, opt.utf8);
+  const FeedRenderer feed(visible.alerts, W, opt.utf8);
+
+  std::vector<ScreenLine> lines = render_header(snap, view, info, opt, W, sort_col);
+  if (H == 0) {  // batch: every row, then a few alerts
+    lines.push_back(table.heading());
+    for (const auto& r : visible.rows) lines.push_back(table.row(r));
+    lines.push_back(feed.heading());
+    for (std::size_t i = 0; i < visible.alerts.size() && i < opt.batch_alerts; ++i)
+      lines.push_back(feed.row(i));
     return lines;
   }
-  const std::size_t room = H - 3;  // between the header and the help bar
-  const std::size_t table_need = 1 + rows.size();
-  const std::size_t feed_need = 1 + std::max<std::size_t>(1, alerts.size());
-  std::size_t feed_h = 0;
-  if (room >= 4) feed_h = std::min(feed_need, std::max(room / 3, room > table_need ? room - table_need : 0));
-  const std::size_t table_h = room - feed_h;
-  lines.push_back(table_header());
-  const std::size_t row_lines = table_h - 1;
+  if (H < min_height_for_table) {
+    lines.resize(std::min(H, lines.size()));
+    if (H >= header_height + help_height) lines.push_back(render_help_bar(view, W, opt.utf8));
+    return lines;
+  }
+  const HeightSplit split =
+      split_height(H - header_height - help_height, visible.rows.size(), visible.alerts.size());
+  lines.push_back(table.heading());
+  const std::size_t row_lines = split.table - 1;
   for (std::size_t i = 0; i < row_lines; ++i) {
-    if (i < rows.size()) {
-      if (i + 1 == row_lines && rows.size() > row_lines) {
-        LineBuilder b(W);
-        b.add(fmt::format("... {} more rows (sort, / filter)", rows.size() - i));
-        lines.push_back(b.take());
-      } else {
-        lines.push_back(table_row(rows[i]));
-      }
-    } else {
-      lines.push_back({});
-    }
+    if (i >= visible.rows.size())
+      lines.emplace_back();
+    else if (i + 1 == row_lines && visible.rows.size() > row_lines)
+      lines.push_back(table.more(visible.rows.size() - i));
+    else
+      lines.push_back(table.row(visible.rows[i]));
   }
-  if (feed_h > 0) {
-    lines.push_back(feed_header());
-    for (std::size_t i = 0; i + 1 < feed_h; ++i)
-      lines.push_back(i < alerts.size() ? feed_row(i) : ScreenLine{});
+  if (split.feed > 0) {
+    lines.push_back(feed.heading());
+    for (std::size_t i = 0; i + 1 < split.feed; ++i)
+      lines.push_back(i < visible.alerts.size() ? feed.row(i) : ScreenLine{});
   }
-  lines.push_back(help_bar());
+  lines.push_back(render_help_bar(view, W, opt.utf8));
   return lines;
 }
 

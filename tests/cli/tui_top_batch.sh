@@ -12,7 +12,8 @@ zones=$(grep -o '"zone":"[^"]*"' "$T/data.ndjson" | sort -u | wc -l | tr -d ' ')
 # --once: one snapshot at end of input, every key a row, the alert in the feed.
 tui-top --once --width 120 "$T/data.ndjson" > "$T/once.txt"
 assert_contains "$T/once.txt" "tui-top input ended  802 records" "header totals"
-assert_contains "$T/once.txt" "anomalies 1 (0.12%" "anomaly count and share"
+assert_contains "$T/once.txt" "anomalies 1 (0.12% of records)" "anomaly count and share of a replay"
+grep -q '/s' <(head -1 "$T/once.txt") && fail "a replay shows no rates per second"
 assert_contains "$T/once.txt" "newest 2026-01-01T00:00:20.100Z" "newest event time"
 assert_eq "$(grep -c '^tui-top' "$T/once.txt")" 1 "--once prints one snapshot"
 rows=$(sed -n '/^KEY/,/^ALERTS/p' "$T/once.txt" | grep -vcE '^(KEY|ALERTS)')
@@ -37,13 +38,28 @@ assert_contains "$T/agg_table.txt" "12.5/12.5" "temperature_avg shown as tempera
 grep -q temperature_max "$T/agg_table.txt" && fail "aggregate max should not be a column"
 
 # Batch mode (stdout not a terminal): snapshots every refresh while live, and a
-# final one when input ends.
-{ cat "$T/data.ndjson"; sleep 1.5; } | tui-top --refresh 0.5s > "$T/batch.txt"
-n=$(grep -c '^tui-top' "$T/batch.txt")
-[ "$n" -ge 2 ] || fail "batch printed $n snapshots, expected at least 2"
-pass "batch prints snapshots while input is live ($n)"
-assert_contains "$T/batch.txt" "tui-top live  802 records" "a live snapshot"
-assert_eq "$(tail -n +2 "$T/batch.txt" | grep -c '^tui-top input ended')" 1 "one final snapshot after end of input"
+# final one when input ends. The input is a FIFO this test holds open, so it is
+# live until the test closes it.
+mkfifo "$T/live"
+tui-top --refresh 0.5s < "$T/live" > "$T/batch.txt" &
+batch_pid=$!
+exec 3> "$T/live"
+cat "$T/data.ndjson" >&3
+# wait_until SECONDS COMMAND...: polls COMMAND every 0.1 s.
+wait_until() {
+  local limit=$(($1 * 10)); shift
+  for ((i = 0; i < limit; i++)); do "$@" && return 0; sleep 0.1; done
+  return 1
+}
+live_snapshots() { [ "$(grep -c '^tui-top live  802 records' "$T/batch.txt")" -ge 2 ]; }
+wait_until 60 live_snapshots || fail "no two live snapshots of 802 records in 60 s: $(head -c 300 "$T/batch.txt")"
+pass "batch prints snapshots while input is live"
+exec 3>&-
+rc=0
+wait "$batch_pid" || rc=$?
+assert_eq "$rc" 0 "batch mode ends with status 0 at end of input"
+assert_eq "$(grep -c '^tui-top input ended' "$T/batch.txt")" 1 "one final snapshot after end of input"
+assert_eq "$(tail -n +2 "$T/batch.txt" | grep -c '^tui-top' )" "$(($(grep -c '^tui-top' "$T/batch.txt") - 1))" "snapshots follow one another"
 
 # ASCII fallback without a UTF-8 locale: no byte above 127.
 LC_ALL=C tui-top --once --width 100 "$T/data.ndjson" > "$T/ascii.txt"
@@ -62,7 +78,34 @@ assert_status 64 "bad span" -- tui-top --span soon --once "$T/bad.ndjson"
 tui-top --help > "$T/help.txt"
 assert_contains "$T/help.txt" "--batch" "--help lists --batch"
 
-# A closed pipe downstream ends batch mode quietly.
-rc=0
-{ cat "$T/data.ndjson"; sleep 2; } | tui-top --refresh 0.5s | head -1 > /dev/null || rc=$?
-assert_eq "$rc" 0 "| head -1 ends with status 0"
+# A closed pipe downstream ends batch mode quietly, while input is still live.
+mkfifo "$T/live2"
+exec 4<> "$T/live2"
+( tui-top --refresh 0.5s < "$T/live2" | head -1 > /dev/null; echo "${PIPESTATUS[0]}" > "$T/head.rc" ) &
+cat "$T/data.ndjson" >&4
+wait_until 60 test -s "$T/head.rc" || fail "tui-top did not notice the closed pipe in 60 s"
+exec 4>&-
+assert_eq "$(cat "$T/head.rc")" 0 "| head -1 ends tui-top with status 0 while input is live"
+
+# View options naming a field the data lacks: status 64 and a suggestion,
+# found at the end of input (--once) or after the first records (batch).
+tui-top --once --sort tempreature "$T/data.ndjson" > "$T/typo.out" 2> "$T/typo.err" && fail "--sort tempreature accepted"
+assert_status 64 "--sort tempreature exits 64" -- tui-top --once --sort tempreature "$T/data.ndjson"
+assert_contains "$T/typo.err" "did you mean 'temperature'?" "--sort suggests the field"
+assert_eq "$(count_lines "$T/typo.out")" 0 "no snapshot with a mistyped sort field"
+tui-top --once --spark nosuch "$T/data.ndjson" 2> "$T/spark.err" > /dev/null || true
+assert_contains "$T/spark.err" "--spark: no field 'nosuch' in the input (valid: temperature," "--spark lists the fields"
+assert_status 64 "--spark nosuch exits 64" -- tui-top --once --spark nosuch "$T/data.ndjson"
+assert_status 64 "batch mode checks --sort after the first records" -- tui-top --batch --sort recrods "$T/data.ndjson"
+tui-top --batch --sort recrods "$T/data.ndjson" 2> "$T/recrods.err" > /dev/null || true
+assert_contains "$T/recrods.err" "did you mean 'records'?" "--sort suggests a column name"
+assert_status 0 "a field that exists is fine" -- tui-top --once --sort humidity --spark aqi "$T/data.ndjson"
+
+# Control lines of the checkpoint protocol are neither records nor bad lines,
+# and are not passed on.
+{ echo '{"_ctl":"checkpoint","id":1}'; head -5 "$T/data.ndjson"; echo '{"_ctl":"checkpoint","id":2}'; } > "$T/ctl.ndjson"
+tui-top --once --stats "$T/ctl.ndjson" > "$T/ctl.out" 2> "$T/ctl.err"
+assert_contains "$T/ctl.out" "input ended  5 records" "control lines are not counted as records"
+assert_contains "$T/ctl.err" "in=5 out=0 rejected=0" "control lines are not bad lines"
+grep -q _ctl "$T/ctl.out" && fail "a control line reached the output"
+pass "control lines are not printed"

@@ -1,4 +1,3 @@
-#include <algorithm>
 #include <chrono>
 #include <csignal>
 
@@ -13,10 +12,16 @@ namespace {
 extern "C" void on_wake(int) {}  // only interrupts a blocked read()
 }  // namespace
 
-Feed::Feed(citypipe::Tool& tool, Shared& shared) : shared_(shared), input_(tool) {
+Feed::Feed(citypipe::Tool& tool, Shared& shared) : tool_(tool), shared_(shared), input_(tool) {
   // The main thread owns standard output: this thread must not flush it.
-  input_.on_idle([this] { clock_stale_ = true; },  // the records after a blocking read arrive later
-                 false);
+  input_.on_idle(
+      [this] {
+        clock_stale_ = true;  // the records after a blocking read arrive later
+        std::lock_guard lock(shared_.mu);
+        copy_stats();
+      },
+      false);
+  ignore_control_lines(input_);
   struct sigaction sa {};
   sa.sa_handler = on_wake;
   sigemptyset(&sa.sa_mask);
@@ -41,20 +46,30 @@ void Feed::run() {
   while (input_.next(record)) {
     // Arrival time only matters for records without event time; reading the
     // clock for each of a million records a second would cost 5%.
+    bool refresh = false;
     if (clock_stale_ || ++since_clock == 256) {
       now = citypipe::wall_clock_ms();
       clock_stale_ = false;
       since_clock = 0;
+      refresh = true;
     }
     std::lock_guard lock(shared_.mu);
     shared_.model.add(record, now);
+    if (refresh) copy_stats();
   }
   {
     std::lock_guard lock(shared_.mu);
+    copy_stats();
+    if (shared_.at_end) shared_.at_end_status = shared_.at_end(shared_.model);
     shared_.ended = true;
     done_.store(true);  // before the main thread can see ended and call stop()
   }
   shared_.changed.notify_all();
+}
+
+void Feed::copy_stats() {
+  shared_.stats = tool_.stats();
+  shared_.stats.rejected = tool_.bad_input().count();
 }
 
 void Feed::stop() {
@@ -71,21 +86,6 @@ void Feed::stop() {
     thread_.join();
   else
     thread_.detach();  // stuck in the kernel: the process is about to exit anyway
-}
-
-std::size_t field_index_for(const std::vector<std::string>& fields, const std::string& name) {
-  auto it = std::find(fields.begin(), fields.end(), name);
-  return it == fields.end() ? 0 : static_cast<std::size_t>(it - fields.begin());
-}
-
-std::optional<std::size_t> sort_column_for(const citypipe::DashboardSnapshot& snapshot,
-                                           const std::string& name) {
-  if (name.empty() || name == "key") return 0;
-  if (name == "records") return 1;
-  if (name == "anomalies") return 2;
-  auto it = std::find(snapshot.fields.begin(), snapshot.fields.end(), name);
-  if (it == snapshot.fields.end()) return std::nullopt;
-  return 3 + static_cast<std::size_t>(it - snapshot.fields.begin());
 }
 
 }  // namespace tui_top

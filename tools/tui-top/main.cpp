@@ -1,7 +1,10 @@
-// tui-top: a live terminal dashboard of an NDJSON sensor stream, like top.
+// tui-top: a live terminal dashboard of an NDJSON sensor stream, like top,
+// also as a live web page and as an HTML report.
 //
 //   sensor-gen | iforest-score --warmup 2000 | tui-top
 //   tui-top --once readings.ndjson        # one plain-text snapshot at end of input
+//   ... | tui-top --serve :8080           # the same dashboard in a browser
+//   tui-top --html report.html day.ndjson # one self-contained page at end of input
 #include <algorithm>
 #include <clocale>
 #include <cstdlib>
@@ -12,6 +15,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "serve.h"
 #include "citypipe/core/event_time.h"
 #include "citypipe/core/line_reader.h"
 #include "citypipe/core/signals.h"
@@ -65,6 +69,14 @@ int main(int argc, char** argv) {
       ->type_name("N")
       ->check(CLI::Range(std::size_t{0}, std::size_t{1000}));
   app.add_flag("--no-color", no_color, "No colours (also when NO_COLOR is set)");
+  app.add_option("--serve", o.serve,
+                 "Also serve the dashboard as a live web page on ADDR:PORT (default address "
+                 "127.0.0.1), with /api/state and /metrics; keeps serving after end of input "
+                 "until SIGINT or SIGTERM")
+      ->type_name("ADDR:PORT");
+  app.add_option("--html", o.html_file,
+                 "At end of input, write the dashboard to FILE as one self-contained HTML page")
+      ->type_name("FILE");
   if (auto rc = tool.parse(argc, argv)) return *rc;
 
   const auto span_ms = citypipe::parse_duration(span);
@@ -88,6 +100,7 @@ int main(int argc, char** argv) {
   citypipe::LineReader check(tool.options().inputs, 2);
   if (auto s = check.check_files(); !s.is_ok()) return tool.finish(s);
 
+  const bool serving = !o.serve.empty();
   const bool interactive = !o.once && !o.batch && ::isatty(1);
   const auto& inputs = tool.options().inputs;
   const bool reads_stdin = inputs.empty() || std::find(inputs.begin(), inputs.end(), "-") != inputs.end();
@@ -96,14 +109,32 @@ int main(int argc, char** argv) {
     return citypipe::exit_usage;
   }
 
+  tui_top::Shared shared(o.model);
+  if (!o.html_file.empty())
+    shared.at_end = [&o](const citypipe::Dashboard& model) { return tui_top::write_html_report(o, model); };
+  std::unique_ptr<tui_top::WebServer> web;
+  if (serving) {
+    web = std::make_unique<tui_top::WebServer>(tool, o, shared);
+    if (auto s = web->start(o.serve); !s.is_ok()) return tool.finish(s);
+  }
+
   citypipe::Status status;
   bool quit_by_key = false;
-  if (o.once)
+  if (o.once && !serving) {
     status = tui_top::run_once(tool, o);
-  else if (!interactive)
-    status = tui_top::run_batch(tool, o, quit_by_key);
-  else
-    status = tui_top::run_terminal(tool, o, quit_by_key);
+  } else if (serving && !interactive && !o.batch) {
+    status = tui_top::run_served(tool, o, shared);  // the page alone (--once: and a snapshot)
+  } else if (!interactive) {
+    status = tui_top::run_batch(tool, o, shared, quit_by_key);
+    if (serving && status.is_ok() && !quit_by_key) tui_top::wait_for_stop_signal();
+  } else {
+    status = tui_top::run_terminal(tool, o, shared, quit_by_key);
+  }
+  if (web) web->stop();
+  if (status.is_ok()) {
+    std::lock_guard lock(shared.mu);
+    status = shared.at_end_status;
+  }
   const int rc = tool.finish(status);
   // q, or a closed pipe downstream, stops the input thread through the stop
   // flag; that is not an interruption.

@@ -136,15 +136,15 @@ void pop_utf8(std::string& s) {
 
 }  // namespace
 
-citypipe::Status run_terminal(citypipe::Tool& tool, const Options& options, bool& quit_by_key) {
+citypipe::Status run_terminal(citypipe::Tool& tool, const Options& options, Shared& shared,
+                              bool& quit_by_key) {
   // A batch fallback reports a closed pipe downstream the same way as q.
   std::FILE* tty = std::fopen("/dev/tty", "r");
   if (tty == nullptr) {
     tool.warn(std::string("cannot open /dev/tty for keys (") + std::strerror(errno) +
               "): batch mode");
-    return run_batch(tool, options, quit_by_key);
+    return run_batch(tool, options, shared, quit_by_key);
   }
-  Shared shared(options.model);
   citypipe::Status status;
   {
     StderrCapture capture;
@@ -153,7 +153,7 @@ citypipe::Status run_terminal(citypipe::Tool& tool, const Options& options, bool
       capture.restore();
       std::fclose(tty);
       tool.warn("cannot start the terminal screen (TERM?): batch mode");
-      return run_batch(tool, options, quit_by_key);
+      return run_batch(tool, options, shared, quit_by_key);
     }
     Feed feed(tool, shared);
     citypipe::ViewState view;
@@ -167,6 +167,8 @@ citypipe::Status run_terminal(citypipe::Tool& tool, const Options& options, bool
     bool live = true;
     auto next_draw = std::chrono::steady_clock::now();
     bool dirty = true;
+    ViewNameCheck names;
+    citypipe::Status names_status;
 
     while (!citypipe::stop_requested()) {
       const auto now = std::chrono::steady_clock::now();
@@ -178,6 +180,8 @@ citypipe::Status run_terminal(citypipe::Tool& tool, const Options& options, bool
           live = !shared.ended;
           meter.sample(citypipe::wall_clock_ms(), snapshot.records, snapshot.anomalies);
         }
+        names_status = names.check(options, snapshot.fields, snapshot.records, !live);
+        if (!names_status.is_ok()) break;
         next_draw = now + std::chrono::milliseconds(view.refresh);
         dirty = true;
       }
@@ -257,7 +261,7 @@ citypipe::Status run_terminal(citypipe::Tool& tool, const Options& options, bool
         next_draw = std::chrono::steady_clock::now() + std::chrono::milliseconds(view.refresh);
     }
     feed.stop();
-    status = feed.status();
+    status = names_status.is_ok() ? feed.status() : names_status;
   }  // the screen is restored and captured messages replayed here
   std::fclose(tty);
   return status;

@@ -195,11 +195,70 @@ TEST_CASE("the help bar and the filter prompt", "[screen]") {
 
 TEST_CASE("header shows totals, liveness and the newest event time", "[screen]") {
   const auto s = sample();
-  ScreenInfo info{false, 1500, 2};
-  const auto lines = texts(render_screen(s, {}, info, opts(120, 24)));
-  CHECK(lines[0].find("input ended") != std::string::npos);
-  CHECK(lines[0].find("60 records") != std::string::npos);
-  CHECK(lines[0].find("1500/s") != std::string::npos);
-  CHECK(lines[0].find("anomalies 3 (5.00%") != std::string::npos);
+  ScreenInfo info{true, 1500, 2};
+  auto lines = texts(render_screen(s, {}, info, opts(120, 24)));
+  CHECK(lines[0].find("tui-top live  60 records  1500/s  anomalies 3 (5.00%, 2/s)") == 0);
   CHECK(lines[1].find("2026-11-22T14:00:59.000Z") != std::string::npos);
+  // A replay: a share of records, no rates per second.
+  info.live = false;
+  lines = texts(render_screen(s, {}, info, opts(120, 24)));
+  CHECK(lines[0].find("tui-top input ended  60 records  anomalies 3 (5.00% of records)") == 0);
+  CHECK(lines[0].find("/s") == std::string::npos);
+}
+
+TEST_CASE("one record is singular", "[screen]") {
+  DashboardSnapshot s;
+  s.records = 1;
+  const auto lines = texts(render_screen(s, {}, {false, 0, 0}, opts(80, 0)));
+  CHECK(lines[0].find(" 1 record  ") != std::string::npos);
+  CHECK(count_noun(0, "record", "records") == "0 records");
+  CHECK(count_noun(2, "record", "records") == "2 records");
+}
+
+TEST_CASE("a column of numbers has one format", "[screen]") {
+  NumberFormat f;
+  for (double v : {0.625, 21.44, 9.0}) f.include(v);
+  CHECK(f.format(0.625) == "0.6");  // 1 decimal: the column reaches 21.44
+  CHECK(f.format(21.44) == "21.4");
+  CHECK(f.format(9) == "9.0");
+  CHECK(f.format(-0.01) == "0.0");
+  NumberFormat whole;
+  for (double v : {42.0, 1013.0, 7.0}) whole.include(v);
+  CHECK(whole.format(7) == "7");
+  NumberFormat small;
+  for (double v : {0.5, 3.25}) small.include(v);
+  CHECK(small.format(0.5) == "0.50");
+  NumberFormat big;
+  for (double v : {1013.25, 980.4}) big.include(v);
+  CHECK(big.format(980.4) == "980");  // no decimals from 1000 up
+  NumberFormat outlier;
+  for (double v : {70.4, 1234567.0}) outlier.include(v);
+  CHECK(outlier.format(70.4) == "70.4");
+  CHECK(outlier.format(1234567) == "1.2M");
+  CHECK(outlier.format(std::nan("")) == "-");
+
+  // In the table: latest and average of every row in one format per column.
+  auto snap = sample();
+  snap.rows[0].fields[0] = {true, 19, true, 19.25};
+  snap.rows[1].fields[0] = {true, 25, true, 25};
+  snap.rows[2].fields[0] = {true, 15.5, true, 15};
+  const auto lines = texts(render_screen(snap, {}, {}, opts(100, 0)));
+  auto has = [&](const std::string& text) {
+    for (const auto& l : lines)
+      if (l.find(text) != std::string::npos) return true;
+    return false;
+  };
+  CHECK(has("19.0/19.2"));
+  CHECK(has("25.0/25.0"));
+  CHECK(has("15.5/15.0"));
+  CHECK(has("40/40"));  // aqi: whole numbers
+}
+
+TEST_CASE("the feed shows keys as wide as the table does", "[screen]") {
+  auto s = sample();
+  s.alerts.insert(s.alerts.begin(), {s.newest_time, "University District", "city-0007", "low", "aqi"});
+  const auto lines = texts(render_screen(s, {}, {}, opts(100, 0)));
+  bool whole = false;
+  for (const auto& l : lines) whole |= l.find("University District city-0007") != std::string::npos;
+  CHECK(whole);
 }

@@ -48,6 +48,7 @@ struct KeyRow {
   std::uint64_t anomalies = 0;
   std::vector<FieldStat> fields;  // parallel to DashboardSnapshot::fields
   std::vector<double> spark;      // bucket averages over the span, oldest first; NaN = empty
+  std::vector<std::vector<double>> series;  // the same for every field, when asked for
 };
 
 // A copy of what the screen needs, taken under the caller's lock.
@@ -73,8 +74,8 @@ class Dashboard {
   void add(const JsonRecord& record, time_ms arrival);
 
   // The snapshot, with the sparkline series of field index spark_field (none
-  // when out of range).
-  DashboardSnapshot snapshot(std::size_t spark_field) const;
+  // when out of range), and with every field's series when all_series.
+  DashboardSnapshot snapshot(std::size_t spark_field, bool all_series = false) const;
 
   const std::vector<std::string>& fields() const { return field_names_; }
   std::uint64_t records() const { return records_; }

@@ -47,7 +47,8 @@ struct ViewState {
   time_ms refresh = 1000;
 };
 
-// Facts from outside the model.
+// Facts from outside the model. Rates per second are shown only while input
+// is live; a replay shows anomalies as a share of records instead.
 struct ScreenInfo {
   bool live = true;  // false once input ended
   double records_per_s = 0;
@@ -62,7 +63,8 @@ struct ScreenOptions {
 };
 
 // The whole screen: header, table, alert feed, help bar. With a height, it is
-// exactly `height` lines (or fewer when height < 4 cannot hold them all).
+// exactly `height` lines; below 4 lines only the start of the header and the
+// help bar, cut to the height.
 std::vector<ScreenLine> render_screen(const DashboardSnapshot& snapshot, const ViewState& view,
                                       const ScreenInfo& info, const ScreenOptions& options);
 
@@ -91,5 +93,23 @@ std::string sparkline(const std::vector<double>& series, std::size_t width, bool
 // Compact numbers for narrow cells: 21.4, 0.62, 1013, 12.3k, 1.5M.
 std::string format_value(double v);
 std::string format_count(std::uint64_t n);
+
+// One number format for a whole column, so that its values line up: the same
+// decimals for every value, chosen from the largest magnitude (2 below 10, 1
+// below 1000, none above) and none when every value is a whole number. Values
+// from 100000 up are written with a k/M/G suffix, as format_value does, and do
+// not count towards the choice.
+class NumberFormat {
+ public:
+  void include(double v);  // a value the column shows (NaN and infinities ignored)
+  std::string format(double v) const;  // "-" for NaN
+
+ private:
+  double max_abs_ = 0;
+  bool whole_ = true;
+};
+
+// "1 record", "2 records", "1.5M records".
+std::string count_noun(std::uint64_t n, std::string_view singular, std::string_view plural);
 
 }  // namespace citypipe
