@@ -1,5 +1,6 @@
 #include "citypipe/core/line_reader.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -13,6 +14,10 @@ namespace citypipe {
 namespace {
 const std::string stdin_name = "<stdin>";
 }  // namespace
+
+bool reads_live_stdin(const std::vector<std::string>& inputs) {
+  return inputs.empty() || std::find(inputs.begin(), inputs.end(), "-") != inputs.end();
+}
 
 LineReader::LineReader(std::vector<std::string> files, std::size_t max_line_bytes,
                        std::size_t padding, std::size_t chunk_bytes)
@@ -40,7 +45,8 @@ bool LineReader::open_next_file() {
   fd_ = -1;
   if (next_file_ >= files_.size()) return false;
   const std::string& name = files_[next_file_++];
-  if (name == "-") {
+  on_stdin_ = name == "-";
+  if (on_stdin_) {
     fd_ = 0;
     display_name_ = stdin_name;
   } else {

@@ -45,7 +45,7 @@ Status Sink::run(citypipe::RecordInput& in) {
   tool_.stats().set_extra("batches", 0);
   tool_.stats().set_extra("reconnects", 0);
   if (Status s = start(); !s.is_ok()) return s;
-  in.on_idle([this] { on_idle(); });
+  in.on_idle([this, &in] { on_idle(in.reader().reading_stdin()); });
   citypipe::JsonRecord rec;
   std::uint64_t n = 0;
   while (deferred_.is_ok() && in.next(rec)) {
@@ -436,13 +436,12 @@ bool Sink::batch_due(clock::time_point now) const {
 // Called before every read: hands over a batch that is due; before a read
 // that would block on a quiet pipe, commits everything and waits for it, so
 // that a batch neither waits past its --batch-ms nor fails unnoticed.
-void Sink::on_idle() {
+void Sink::on_idle(bool reading_stdin) {
   if (!deferred_.is_ok()) return;
   Status s = collect(false);
   if (s.is_ok()) {
     bool quiet = false;
-    const auto& inputs = tool_.options().inputs;
-    if (inputs.empty() || inputs == std::vector<std::string>{"-"}) {
+    if (reading_stdin) {
       const auto first = oldest();
       if (first || !all_idle()) {
         std::int64_t wait_ms = 0;

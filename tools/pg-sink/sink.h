@@ -69,7 +69,7 @@ class Sink {
   citypipe::Status run_sql(const std::string& sql);  // on the first connection, before the senders start
   citypipe::Status unavailable(const std::string& why, std::uint64_t uncommitted);
   bool reject(std::uint32_t file, std::uint64_t line, std::string_view reason, std::string_view raw);
-  void on_idle();
+  void on_idle(bool reading_stdin);
   void progress(bool final);
   std::optional<clock::time_point> oldest() const;  // when the oldest row held came
   bool batch_due(clock::time_point now) const;

@@ -89,9 +89,7 @@ int main(int argc, char** argv) {
   if (auto s = check.check_files(); !s.is_ok()) return tool.finish(s);
 
   const bool interactive = !o.once && !o.batch && ::isatty(1);
-  const auto& inputs = tool.options().inputs;
-  const bool reads_stdin = inputs.empty() || std::find(inputs.begin(), inputs.end(), "-") != inputs.end();
-  if (interactive && reads_stdin && ::isatty(0)) {
+  if (interactive && citypipe::reads_live_stdin(tool.options().inputs) && ::isatty(0)) {
     tool.warn("standard input is the terminal: pipe records in, or name files");
     return citypipe::exit_usage;
   }
