@@ -97,3 +97,23 @@ for t in kw pw; do
   assert_contains "$T/err" "kc:5: PostgreSQL refused the row" "$t: the refusal names the line"
   assert_contains "$T/err" "in=8 out=8 rejected=1" "$t: counted as rejected"
 done
+
+# One rule for live standard input (citypipe(7)): with "FILE -", once the file
+# is read, a record on a pipe that stays open is committed while it is open.
+mkfifo "$T/fifo2"
+gen 1 2 > "$T/two"
+pg-sink -t live2 --create --batch-ms 200ms "$T/two" - < "$T/fifo2" 2>"$T/live2.err" &
+sink2=$!
+on_exit "kill $sink2 2>/dev/null"
+exec 4>"$T/fifo2"
+gen 3 3 >&4
+seen=0
+for _ in $(seq 1 200); do
+  seen=$(sql "select count(*) from live2" 2>/dev/null || echo 0)
+  [ "$seen" = 3 ] && break
+  sleep 0.05
+done
+assert_eq "$seen" 3 "FILE -: a record on the live pipe after the file is committed while the pipe is open"
+exec 4>&-
+rc=0; wait $sink2 || rc=$?
+assert_eq "$rc" 0 "FILE -: exit 0 at end of input"
