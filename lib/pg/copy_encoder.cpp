@@ -17,7 +17,7 @@ std::int64_t pg_timestamp_us(time_ms t) {
   return (t - epoch_2000_ms) * 1000;
 }
 
-namespace detail {
+namespace {
 
 template <typename T>
 void be_bytes(char* bytes, T value) {
@@ -135,9 +135,7 @@ void escape_copy_text(std::string& out, std::string_view s) {
   }
 }
 
-}  // namespace detail
-
-using namespace detail;
+}  // namespace
 
 CopyEncoder::CopyEncoder(std::vector<col_type> types, bool binary)
     : types_(std::move(types)), binary_(binary) {}
