@@ -21,12 +21,7 @@ sink=$!
 on_exit "kill $sink 2>/dev/null"
 exec 3>"$T/fifo"
 gen 1 1 >&3
-seen=0
-for _ in $(seq 1 100); do
-  seen=$(sql "select count(*) from live" 2>/dev/null || echo 0)
-  [ "$seen" = 1 ] && break
-  sleep 0.05
-done
+seen=$(wait_rows live 1)
 assert_eq "$seen" 1 "record on a live pipe committed while the pipe is open"
 # SIGTERM: every record read is committed, then exit 130.
 gen 2 3 >&3
@@ -107,12 +102,7 @@ sink2=$!
 on_exit "kill $sink2 2>/dev/null"
 exec 4>"$T/fifo2"
 gen 3 3 >&4
-seen=0
-for _ in $(seq 1 200); do
-  seen=$(sql "select count(*) from live2" 2>/dev/null || echo 0)
-  [ "$seen" = 3 ] && break
-  sleep 0.05
-done
+seen=$(wait_rows live2 3)
 assert_eq "$seen" 3 "FILE -: a record on the live pipe after the file is committed while the pipe is open"
 exec 4>&-
 rc=0; wait $sink2 || rc=$?
