@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "citypipe/core/json_record.h"
+#include "citypipe/core/json_write.h"
 #include "citypipe/core/line_reader.h"
 #include "citypipe/core/record_fields.h"
 #include "citypipe/core/util.h"
@@ -131,4 +132,21 @@ TEST_CASE("StringHash finds std::string keys by string_view", "[conventions]") {
   REQUIRE(it != m.end());
   CHECK(it->second == 1);
   CHECK(m.find(std::string_view("zon")) == m.end());
+}
+
+TEST_CASE("a value as JSON: strings quoted, numbers as written, the rest as it came", "[conventions]") {
+  OneField one;
+  auto json = [&](const std::string& text) {
+    std::string out;
+    append_json_value(out, one.parse(text));
+    return out;
+  };
+  CHECK(json("null") == "null");
+  CHECK(json("true") == "true");
+  CHECK(json("21.0") == "21");
+  CHECK(json("9007199254740993") == "9007199254740993");
+  CHECK(json("-0.5") == "-0.5");
+  CHECK(json("\"a\\\"b\\n\"") == "\"a\\\"b\\n\"");
+  CHECK(json("[1, 2]") == "[1, 2]");
+  CHECK(json("{\"a\":1}") == "{\"a\":1}");
 }
