@@ -29,6 +29,9 @@ inline constexpr std::string_view window_start = "window_start";  // RFC 3339, i
 inline constexpr std::string_view window_end = "window_end";      // RFC 3339, exclusive
 inline constexpr std::string_view count = "count";                // records in the window
 
+// What kafka-cat-in -C --meta adds, and window-agg reads to keep partitions apart.
+inline constexpr std::string_view kafka = "_kafka";  // {"topic","partition","offset","key","timestamp"}
+
 }  // namespace citypipe::field
 
 namespace citypipe {
