@@ -12,6 +12,7 @@
 #include "citypipe/core/line_reader.h"
 #include "citypipe/core/record_fields.h"
 #include "citypipe/core/util.h"
+#include "../temp_file.h"
 
 using namespace citypipe;
 
@@ -42,25 +43,17 @@ TEST_CASE("the input is live standard input when none is named or '-' is among t
 }
 
 TEST_CASE("a reader knows while it reads standard input", "[conventions]") {
-  char path[] = "/tmp/citypipe-live-XXXXXX";
-  const int fd = mkstemp(path);
-  REQUIRE(fd >= 0);
-  REQUIRE(write(fd, "{}\n", 3) == 3);
-  close(fd);
+  const std::string path = temp_file("{}\n");
   LineReader reader({path}, 1024);
   CHECK_FALSE(reader.reading_stdin());
   Line line;
   REQUIRE(reader.next(line));
   CHECK_FALSE(reader.reading_stdin());
   CHECK_FALSE(reader.next(line));
-  unlink(path);
+  unlink(path.c_str());
 
   // "-" after a file: standard input (a pipe here) only once the file is done.
-  char path2[] = "/tmp/citypipe-live-XXXXXX";
-  const int fd2 = mkstemp(path2);
-  REQUIRE(fd2 >= 0);
-  REQUIRE(write(fd2, "{}\n", 3) == 3);
-  close(fd2);
+  const std::string path2 = temp_file("{}\n");
   int p[2];
   REQUIRE(pipe(p) == 0);
   REQUIRE(write(p[1], "{}\n", 3) == 3);
@@ -79,7 +72,7 @@ TEST_CASE("a reader knows while it reads standard input", "[conventions]") {
   }
   dup2(saved, 0);
   close(saved);
-  unlink(path2);
+  unlink(path2.c_str());
 }
 
 TEST_CASE("measurements: numbers that are not times, ids or bookkeeping", "[conventions]") {
