@@ -15,10 +15,6 @@ namespace {
 const std::string stdin_name = "<stdin>";
 }  // namespace
 
-bool reads_live_stdin(const std::vector<std::string>& inputs) {
-  return inputs.empty() || std::find(inputs.begin(), inputs.end(), "-") != inputs.end();
-}
-
 LineReader::LineReader(std::vector<std::string> files, std::size_t max_line_bytes,
                        std::size_t padding, std::size_t chunk_bytes)
     : files_(std::move(files)), max_line_(max_line_bytes), padding_(padding) {
@@ -142,6 +138,10 @@ bool LineReader::next(Line& line) {
                 line_no_, false, false};
     return true;
   }
+}
+
+bool reads_live_stdin(const std::vector<std::string>& inputs) {
+  return inputs.empty() || std::find(inputs.begin(), inputs.end(), "-") != inputs.end();
 }
 
 }  // namespace citypipe
