@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "citypipe/core/json_record.h"
+
 namespace citypipe {
 
 void append_json_number(std::string& out, double v) {
@@ -83,6 +85,20 @@ ObjectWriter& ObjectWriter::time(time_ms t) {
   append_rfc3339(out_, t);
   out_ += '"';
   return *this;
+}
+
+void append_json_value(std::string& out, const JsonField& f) {
+  switch (f.type) {
+    case json_type::null: out += "null"; break;
+    case json_type::boolean: out += f.boolean ? "true" : "false"; break;
+    case json_type::number:
+      if (f.integral) append_json_integer(out, f.integer);
+      else append_json_number(out, f.number);
+      break;
+    case json_type::string: append_json_string(out, f.text); break;
+    case json_type::array:
+    case json_type::object: out += f.text; break;
+  }
 }
 
 }  // namespace citypipe

@@ -1,5 +1,6 @@
 #include "citypipe/core/line_reader.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -40,7 +41,8 @@ bool LineReader::open_next_file() {
   fd_ = -1;
   if (next_file_ >= files_.size()) return false;
   const std::string& name = files_[next_file_++];
-  if (name == "-") {
+  on_stdin_ = name == "-";
+  if (on_stdin_) {
     fd_ = 0;
     display_name_ = stdin_name;
   } else {
@@ -136,6 +138,10 @@ bool LineReader::next(Line& line) {
                 line_no_, false, false};
     return true;
   }
+}
+
+bool reads_live_stdin(const std::vector<std::string>& inputs) {
+  return inputs.empty() || std::find(inputs.begin(), inputs.end(), "-") != inputs.end();
 }
 
 }  // namespace citypipe

@@ -17,7 +17,7 @@ std::int64_t pg_timestamp_us(time_ms t) {
   return (t - epoch_2000_ms) * 1000;
 }
 
-namespace detail {
+namespace {
 
 template <typename T>
 void be_bytes(char* bytes, T value) {
@@ -37,19 +37,13 @@ template <typename T>
 
 void put_len(std::string& out, std::size_t n) { put_be(out, static_cast<std::int32_t>(n)); }
 
+// A value as an error message shows it: short, and never a whole document.
 std::string shown(const JsonField& f) {
+  if (f.type == json_type::array) return "an array";
+  if (f.type == json_type::object) return "an object";
   std::string s;
-  switch (f.type) {
-    case json_type::null: return "null";
-    case json_type::boolean: return f.boolean ? "true" : "false";
-    case json_type::number:
-      if (f.integral) append_json_integer(s, f.integer);
-      else append_json_number(s, f.number);
-      return s;
-    case json_type::string: append_json_string(s, f.text.substr(0, 40)); return s;
-    case json_type::array: return "an array";
-    case json_type::object: return "an object";
-  }
+  if (f.type == json_type::string) append_json_string(s, f.text.substr(0, 40));
+  else append_json_value(s, f);
   return s;
 }
 
@@ -94,17 +88,7 @@ bool to_time(const JsonField& f, col_type t, time_ms& v, std::string& error) {
 // JSON text of any value, for json and jsonb columns.
 bool json_text(const JsonField& f, col_type t, std::string& out, std::string& error) {
   const std::size_t start = out.size();
-  switch (f.type) {
-    case json_type::null: out += "null"; break;
-    case json_type::boolean: out += f.boolean ? "true" : "false"; break;
-    case json_type::number:
-      if (f.integral) append_json_integer(out, f.integer);
-      else append_json_number(out, f.number);
-      break;
-    case json_type::string: append_json_string(out, f.text); break;
-    case json_type::array:
-    case json_type::object: out += f.text; break;
-  }
+  append_json_value(out, f);
   // jsonb refuses \u0000; checking here keeps the batch from failing.
   if (t == col_type::jsonb && std::string_view(out).substr(start).find("\\u0000") != std::string_view::npos) {
     out.resize(start);
@@ -135,9 +119,7 @@ void escape_copy_text(std::string& out, std::string_view s) {
   }
 }
 
-}  // namespace detail
-
-using namespace detail;
+}  // namespace
 
 CopyEncoder::CopyEncoder(std::vector<col_type> types, bool binary)
     : types_(std::move(types)), binary_(binary) {}

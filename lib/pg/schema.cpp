@@ -45,7 +45,7 @@ std::string_view type_name(col_type t) {
   return "text";
 }
 
-namespace detail {
+namespace {
 
 // One identifier at text[pos]: "quoted ""like"" this" or plain up to a dot.
 bool parse_ident(std::string_view text, std::size_t& pos, std::string& out, std::string& error) {
@@ -82,13 +82,13 @@ bool parse_ident(std::string_view text, std::size_t& pos, std::string& out, std:
   return true;
 }
 
-}  // namespace detail
+}  // namespace
 
 std::optional<TableName> parse_table_name(std::string_view text, std::string& error) {
   TableName name;
   std::size_t pos = 0;
   std::string first;
-  if (!detail::parse_ident(text, pos, first, error)) return std::nullopt;
+  if (!parse_ident(text, pos, first, error)) return std::nullopt;
   if (pos == text.size()) {
     name.table = std::move(first);
     return name;
@@ -98,7 +98,7 @@ std::optional<TableName> parse_table_name(std::string_view text, std::string& er
     return std::nullopt;
   }
   ++pos;
-  if (!detail::parse_ident(text, pos, name.table, error)) return std::nullopt;
+  if (!parse_ident(text, pos, name.table, error)) return std::nullopt;
   if (pos != text.size()) {
     error = "more than SCHEMA.TABLE";
     return std::nullopt;

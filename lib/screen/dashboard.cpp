@@ -6,7 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "citypipe/core/json_write.h"
+#include "citypipe/core/record_fields.h"
+#include "citypipe/core/util.h"
 
 namespace citypipe {
 
@@ -15,14 +16,9 @@ namespace {
 constexpr std::size_t npos = static_cast<std::size_t>(-1);
 constexpr std::int64_t no_bucket = std::numeric_limits<std::int64_t>::min();
 
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  std::int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+// A proper suffix: "_avg" alone is a name, not an average of "".
+bool has_suffix(std::string_view s, std::string_view suffix) {
+  return s.size() > suffix.size() && s.ends_with(suffix);
 }
 
 // Cuts at a UTF-8 character boundary so that a kept prefix stays valid text.
@@ -138,19 +134,19 @@ std::string join_json_strings(std::string_view text) {
 }  // namespace detail
 
 std::string_view Dashboard::measurement_name(std::string_view field, std::string_view time_field) {
-  static constexpr std::array<std::string_view, 9> not_measurements = {
-      "window_start", "window_end", "window_ms", "count", "anomalies", "ts", "time", "timestamp",
-      "seq"};
+  // window-agg's own numbers about a window.
+  static constexpr std::array<std::string_view, 5> window_fields = {
+      field::window_start, field::window_end, "window_ms", field::count, "anomalies"};
   static constexpr std::array<std::string_view, 12> aggregate_parts = {
       "_min", "_max", "_sum", "_count", "_stddev", "_std", "_var", "_p50", "_p90", "_p95",
       "_p99", "_last"};
-  if (field.empty() || field == time_field) return {};
-  for (auto n : not_measurements)
+  if (field.empty() || field == time_field || !is_measurement_name(field)) return {};
+  for (auto n : window_fields)
     if (field == n) return {};
   for (auto suffix : aggregate_parts)
-    if (ends_with(field, suffix)) return {};
-  if (ends_with(field, "_avg")) return field.substr(0, field.size() - 4);
-  if (ends_with(field, "_mean")) return field.substr(0, field.size() - 5);
+    if (has_suffix(field, suffix)) return {};
+  if (has_suffix(field, "_avg")) return field.substr(0, field.size() - 4);
+  if (has_suffix(field, "_mean")) return field.substr(0, field.size() - 5);
   return field;
 }
 
@@ -213,28 +209,19 @@ std::size_t Dashboard::field_index(std::size_t position, std::string_view name) 
 void Dashboard::add(const JsonRecord& record, time_ms arrival) {
   ++records_;
   std::string_view key_name = "(none)";
-  if (const JsonField* kf = record.find(config_.key_field)) {
-    if (kf->type == json_type::string) {
-      key_name = clip(kf->text, config_.max_text);
-    } else if (kf->type == json_type::number) {
-      scratch_.clear();
-      append_json_number(scratch_, kf->number);
-      key_name = scratch_;
-    } else if (kf->type == json_type::boolean) {
-      key_name = kf->boolean ? "true" : "false";
-    }
-  }
+  if (const JsonField* kf = record.find(config_.key_field))
+    if (auto text = key_text(*kf, scratch_)) key_name = clip(*text, config_.max_text);
   Key& key = key_for(key_name);
   ++key.records;
 
   std::optional<time_ms> t = record.time(config_.time_field);
-  if (!t) t = record.time("window_start");
+  if (!t) t = record.time(field::window_start);
   const time_ms when = t ? *t : arrival;
   if (!has_time_ || when > newest_) newest_ = when;
   has_time_ = true;
 
-  const JsonField* af = record.find("anomaly");
-  if (af == nullptr) af = record.find("injected_anomaly");
+  const JsonField* af = record.find(field::anomaly);
+  if (af == nullptr) af = record.find(field::injected_anomaly);
   const bool anomalous = af != nullptr && truthy(*af);
   if (anomalous) {
     ++anomalies_;
@@ -287,15 +274,15 @@ void Dashboard::add_alert(const JsonRecord& record, std::string_view key, time_m
   a->time = t;
   a->key.assign(key);
   a->sensor.clear();
-  for (std::string_view name : {"sensor_id", "sensor", "device_id"}) {
+  for (std::string_view name : {field::sensor_id, std::string_view("sensor"), std::string_view("device_id")}) {
     if (auto s = record.string(name)) {
       a->sensor.assign(clip(*s, config_.max_text));
       break;
     }
   }
-  a->severity.assign(clip(record.string("severity").value_or(""), config_.max_text));
+  a->severity.assign(clip(record.string(field::severity).value_or(""), config_.max_text));
   a->reasons.clear();
-  if (const JsonField* r = record.find("reasons")) {
+  if (const JsonField* r = record.find(field::reasons)) {
     if (r->type == json_type::string) {
       a->reasons.assign(clip(r->text, config_.max_text));
     } else if (r->type == json_type::array) {

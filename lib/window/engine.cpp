@@ -4,16 +4,13 @@
 #include <limits>
 #include <numeric>
 
+#include "citypipe/core/util.h"
+
 namespace citypipe {
 
 namespace {
 
 constexpr time_ms max_window = 1000LL * 86400 * 366 * 100;  // a century
-
-time_ms floor_div(time_ms a, time_ms b) {
-  const time_ms q = a / b;
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
 
 }  // namespace
 
@@ -87,15 +84,14 @@ WindowEngine::WindowEngine(WindowConfig config)
 }
 
 std::uint32_t WindowEngine::intern_key(std::string_view key) {
-  // Heterogeneous lookup needs C++20 library support we cannot count on; the
-  // tool caches the last key, so this copy is rare.
-  auto [it, inserted] = key_ids_.try_emplace(std::string(key), static_cast<std::uint32_t>(keys_.size()));
-  if (inserted) {
-    keys_.emplace_back(key);
-    key_first_time_.push_back(std::numeric_limits<time_ms>::max());
-    for (auto& d : defs_) d.keys.emplace_back();
-  }
-  return it->second;
+  // A known key is found by its view (StringHash); only a new one is copied.
+  if (auto known = key_ids_.find(key); known != key_ids_.end()) return known->second;
+  const auto id = static_cast<std::uint32_t>(keys_.size());
+  key_ids_.emplace(std::string(key), id);
+  keys_.emplace_back(key);
+  key_first_time_.push_back(std::numeric_limits<time_ms>::max());
+  for (auto& d : defs_) d.keys.emplace_back();
+  return id;
 }
 
 time_ms WindowEngine::align(time_ms t, time_ms unit) const {

@@ -3,9 +3,7 @@
 # a message naming the bound) on the failing fixture, on a zone bound, and on
 # a gzip recording; the counts it prints are iforest-score's own.
 source "$(dirname "$0")/lib/testlib.sh"
-for tool in iforest-score window-agg; do
-  [ -x "$CITYPIPE_BIN/$tool" ] || { echo "skip: $tool is not built"; exit 77; }
-done
+need_tools iforest-score window-agg
 ex="$CITYPIPE_SOURCE/examples"
 fx="$ex/fixtures"
 

@@ -4,9 +4,7 @@
 # with the committed model and store them. Every reading is one raw row with
 # the anomaly flag the model gives it, and the windows count every reading.
 source "$(dirname "$0")/lib/testlib.sh"
-for tool in sensor-gen kafka-cat-in kafka-mock iforest-score window-agg pg-sink; do
-  [ -x "$CITYPIPE_BIN/$tool" ] || { echo "skip: $tool is not built"; exit 77; }
-done
+need_tools sensor-gen kafka-cat-in kafka-mock iforest-score window-agg pg-sink
 source "$(dirname "$0")/lib/pg.sh"
 pg_start
 unset KAFKA_BROKERS

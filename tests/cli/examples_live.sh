@@ -5,9 +5,7 @@
 # and the metrics table holds exactly the 1-minute and 5-minute windows the
 # raw rows fall into, with their counts.
 source "$(dirname "$0")/lib/testlib.sh"
-for tool in sensor-gen iforest-score window-agg pg-sink tui-top; do
-  [ -x "$CITYPIPE_BIN/$tool" ] || { echo "skip: $tool is not built"; exit 77; }
-done
+need_tools sensor-gen iforest-score window-agg pg-sink tui-top
 source "$(dirname "$0")/lib/pg.sh"
 pg_start
 

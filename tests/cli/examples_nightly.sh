@@ -4,9 +4,7 @@
 # row. The report's anomaly counts are the forest's own; a plain-text
 # recording of another day adds its day; a missing day is status 66.
 source "$(dirname "$0")/lib/testlib.sh"
-for tool in sensor-gen iforest-score window-agg pg-sink; do
-  [ -x "$CITYPIPE_BIN/$tool" ] || { echo "skip: $tool is not built"; exit 77; }
-done
+need_tools sensor-gen iforest-score window-agg pg-sink
 source "$(dirname "$0")/lib/pg.sh"
 pg_start
 rec="$T/recordings"

@@ -4,9 +4,7 @@
 # record-by-record overlap and the per-zone counts equal those computed from
 # the two scorings directly; MAX_CHANGE fails the run only past its bound.
 source "$(dirname "$0")/lib/testlib.sh"
-for tool in sensor-gen iforest-score; do
-  [ -x "$CITYPIPE_BIN/$tool" ] || { echo "skip: $tool is not built"; exit 77; }
-done
+need_tools sensor-gen iforest-score
 ex="$CITYPIPE_SOURCE/examples"
 old_model="$ex/fixtures/city-model.json"
 

@@ -19,6 +19,12 @@ awk 'BEGIN { srand(7)
 iforest-score train --seed 5 -o "$T/model.json" "$T/city.ndjson"
 assert_contains "$T/model.json" '"format":"citypipe-iforest","version":1' "model file is versioned"
 assert_contains "$T/model.json" '"fields":["temperature","aqi","noise_db"]' "default fields leave out ts, ids, strings and booleans"
+# The one measurement rule of citypipe(7): times, ids (any spelling), seq,
+# label and the score this tool writes are not scored.
+awk 'BEGIN { for (i = 0; i < 50; i++)
+  printf "{\"ts\":%d,\"id\":%d,\"sensorId\":%d,\"station_ID\":1,\"device_ts\":%d,\"seen_time\":1,\"seq\":%d,\"label\":0,\"score\":0.5,\"temp\":%d,\"hum\":%d}\n", i, i, i % 7, i, i, i % 9, i % 5 }' > "$T/ids.ndjson"
+iforest-score train --seed 1 -o "$T/ids.json" "$T/ids.ndjson"
+assert_contains "$T/ids.json" '"fields":["temp","hum"]' "default fields: the measurement rule of citypipe(7)"
 iforest-score score -m "$T/model.json" "$T/city.ndjson" > "$T/scored.ndjson"
 assert_eq "$(count_lines "$T/scored.ndjson")" 2010 "every record scored"
 assert_eq "$(grep -c '"score":0\.[0-9]*,"anomaly":\(true\|false\),"severity":"\(none\|low\|medium\|high\)","reasons":\[' "$T/scored.ndjson")" 2010 "score, anomaly, severity, reasons appended"

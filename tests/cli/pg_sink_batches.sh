@@ -14,19 +14,23 @@ assert_status 0 "batches by size" -- pg-sink -t b --create --batch-rows 3 --stat
 assert_contains "$T/err" "out=10 rejected=0 batches=4" "10 rows in 4 batches of 3"
 assert_eq "$(sql "select count(*) from b")" 10 "10 rows"
 
+# live_sink TABLE [FILE...]: pg-sink into TABLE in the background (pid in
+# $sink), reading FILE... or standard input: a FIFO that fd 3 holds open.
+live_sink() {
+  local table=$1
+  shift
+  rm -f "$T/fifo"
+  mkfifo "$T/fifo"
+  pg-sink -t "$table" --create --batch-ms 200ms --stats "$@" < "$T/fifo" 2>"$T/$table.err" &
+  sink=$!
+  on_exit "kill $sink 2>/dev/null"
+  exec 3>"$T/fifo"
+}
+
 # By time: a record on a pipe that stays open reaches the table.
-mkfifo "$T/fifo"
-pg-sink -t live --create --batch-ms 200ms --stats < "$T/fifo" 2>"$T/live.err" &
-sink=$!
-on_exit "kill $sink 2>/dev/null"
-exec 3>"$T/fifo"
+live_sink live
 gen 1 1 >&3
-seen=0
-for _ in $(seq 1 100); do
-  seen=$(sql "select count(*) from live" 2>/dev/null || echo 0)
-  [ "$seen" = 1 ] && break
-  sleep 0.05
-done
+seen=$(wait_rows live 1)
 assert_eq "$seen" 1 "record on a live pipe committed while the pipe is open"
 # SIGTERM: every record read is committed, then exit 130.
 gen 2 3 >&3
@@ -97,3 +101,14 @@ for t in kw pw; do
   assert_contains "$T/err" "kc:5: PostgreSQL refused the row" "$t: the refusal names the line"
   assert_contains "$T/err" "in=8 out=8 rejected=1" "$t: counted as rejected"
 done
+
+# One rule for live standard input (citypipe(7)): with "FILE -", once the file
+# is read, a record on a pipe that stays open is committed while it is open.
+gen 1 2 > "$T/two"
+live_sink live2 "$T/two" -
+gen 3 3 >&3
+seen=$(wait_rows live2 3)
+assert_eq "$seen" 3 "FILE -: a record on the live pipe after the file is committed while the pipe is open"
+exec 3>&-
+rc=0; wait $sink || rc=$?
+assert_eq "$rc" 0 "FILE -: exit 0 at end of input"

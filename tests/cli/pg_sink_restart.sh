@@ -20,12 +20,8 @@ restart_during() {
     pg-sink -t "$table" --create --batch-ms 1h --retry-for 60s --stats "$@" 2>"$T/$table.err" &
   local sink=$!
   on_exit "kill $sink 2>/dev/null"
-  local n=0
-  for _ in $(seq 1 600); do
-    n=$(sql "select count(*) from $table" 2>/dev/null || echo 0)
-    [ "$n" -ge "$least" ] && break
-    sleep 0.1
-  done
+  local n
+  n=$(wait_rows "$table" "$least" 600)
   [ "$n" -ge "$least" ] || fail "$table: first batches not committed ($n rows): $(cat "$T/$table.err")"
   pg_restart "$mode"
   touch "$T/go"
@@ -63,10 +59,7 @@ gone() {
     pg-sink -t "$table" --create --retry-for 1s "$@" 2>"$T/$table.err" &
   local sink=$!
   on_exit "kill $sink 2>/dev/null"
-  for _ in $(seq 1 100); do
-    [ "$(sql "select count(*) from $table" 2>/dev/null || echo 0)" = 5 ] && break
-    sleep 0.05
-  done
+  wait_rows "$table" 5 100 >/dev/null
   pg_halt
   touch "$T/go"
   local rc=0; wait $sink || rc=$?

@@ -32,7 +32,8 @@ check_rejects window-agg "$T/mixed.err" "$T/rejected" "$T/want"
 cmp -s "$T/clean.out" "$T/mixed.out" || fail "window-agg: windows differ from the clean run: $(diff "$T/clean.out" "$T/mixed.out" | head -5)"
 pass "window-agg: the same $(count_lines "$T/clean.out") windows as the clean run"
 
-# The same through standard input and the two-thread file path agree.
+# Standard input (one thread) and the replay of a file (a reading thread and
+# one parser thread per further core) give the same windows and rejects.
 window-agg "${opts[@]}" --reject "$T/rejected2" < "$T/mixed" > "$T/stdin.out" 2> /dev/null
 cmp -s "$T/clean.out" "$T/stdin.out" || fail "window-agg: from standard input the windows differ"
 cmp -s "$T/rejected2" "$T/want" || fail "window-agg: from standard input the reject file differs"

@@ -14,12 +14,7 @@ sensor-gen --speed 20 --count "$n" --seed 91 --start 2026-01-01T00:00:00Z --stat
 pipeline=$!
 on_exit "kill $pipeline 2>/dev/null"
 
-at=0
-for _ in $(seq 1 300); do
-  at=$(sql 'select count(*) from live' 2>/dev/null || echo 0)
-  [ "$at" -ge $((n / 4)) ] && break
-  sleep 0.1
-done
+at=$(wait_rows live $((n / 4)))
 [ "$at" -ge $((n / 4)) ] || fail "the first rows never arrived: $(cat "$T/sink.err")"
 pg_restart fast
 echo "# restarted PostgreSQL with $at of $n rows in the table"

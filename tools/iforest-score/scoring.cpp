@@ -11,6 +11,7 @@
 
 #include "citypipe/core/control.h"
 #include "citypipe/core/json_write.h"
+#include "citypipe/core/record_fields.h"
 
 using namespace citypipe;
 
@@ -19,22 +20,18 @@ namespace {
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 constexpr std::size_t batch_rows = 256;
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
+// The fixed bytes between the fields this tool adds, spelled once from the
+// names of the record contract: ,"anomaly":true,"severity":" and ","reasons":[
+const std::string after_score_true = fmt::format(",\"{}\":true,\"{}\":\"", field::anomaly, field::severity);
+const std::string after_score_false = fmt::format(",\"{}\":false,\"{}\":\"", field::anomaly, field::severity);
+const std::string before_reasons = fmt::format("\",\"{}\":[", field::reasons);
 
-// Time stamps, identifiers and the ground truth are numbers that say nothing
-// about a reading being odd.
-bool is_measurement(const JsonField& f, std::string_view by) {
-  if (f.type != json_type::number || f.key == by) return false;
-  for (std::string_view k : {"ts", "time", "timestamp", "id", "seq", "label", "score"})
-    if (f.key == k) return false;
-  return !ends_with(f.key, "_id") && !ends_with(f.key, "_ts") && !ends_with(f.key, "_time");
-}
-
+// The measurements (one rule, record_fields.h) other than --by, and other than
+// the score this tool writes, so that rescoring a scored stream does not feed
+// the old score in.
 Status pick_fields(const JsonRecord& r, ScoringConfig& cfg) {
   for (const auto& f : r.fields())
-    if (is_measurement(f, cfg.by)) cfg.fields.emplace_back(f.key);
+    if (is_measurement(f) && f.key != cfg.by && f.key != field::score) cfg.fields.emplace_back(f.key);
   if (cfg.fields.empty())
     return Status::error(errc::corrupt, "the first record has no numeric measurement fields; give --fields");
   return Status::ok();
@@ -71,15 +68,11 @@ bool extract(const JsonRecord& r, const ScoringConfig& cfg, FieldLookup& lookup,
   return complete;
 }
 
+// The --by key; empty when absent or null.
 std::string_view key_of(const JsonRecord& r, const std::string& by, std::string& scratch) {
   if (by.empty()) return {};
   const JsonField* f = r.find(by);
-  if (f == nullptr) return {};
-  if (f->type == json_type::string) return f->text;
-  scratch.clear();
-  if (f->type == json_type::number) append_json_number(scratch, f->number);
-  else if (f->type == json_type::boolean) scratch = f->boolean ? "true" : "false";
-  return scratch;
+  return f == nullptr ? std::string_view{} : key_text(*f, scratch).value_or(std::string_view{});
 }
 
 // The score rounded to 4 decimals, as append_json_number would print it, but
@@ -196,11 +189,11 @@ class Batch {
       anomalies_ += anomaly ? 1 : 0;
       fallbacks_ += fallback_[i];
       ObjectWriter w(out, raw);
-      w.key("score");
+      w.key(field::score);
       append_score(out, s);
-      out += anomaly ? ",\"anomaly\":true,\"severity\":\"" : ",\"anomaly\":false,\"severity\":\"";
+      out += anomaly ? after_score_true : after_score_false;
       out += severity_name(sev);
-      out += "\",\"reasons\":[";
+      out += before_reasons;
       std::size_t mark = out.size();
       if (forest_says) out += "\"iforest\"";
       if (!rule_reasons.empty()) out.append(rule_reasons.substr(out.size() == mark ? 1 : 0));

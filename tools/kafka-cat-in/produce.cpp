@@ -18,7 +18,7 @@
 
 #include <fmt/format.h>
 
-#include "citypipe/core/json_write.h"
+#include "citypipe/core/record_fields.h"
 #include "citypipe/core/signals.h"
 #include "kafka_conf.h"
 
@@ -47,23 +47,6 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   if (++d->failed <= 5)
     d->tool->warn(fmt::format("delivery failed for the record of input line {}: {}",
                               reinterpret_cast<std::uintptr_t>(m->_private), rd_kafka_err2str(m->err)));
-}
-
-// The key as text: a string's characters, a number or boolean as written.
-bool key_text(const citypipe::JsonField& f, std::string& out) {
-  out.clear();
-  switch (f.type) {
-    case citypipe::json_type::string:
-    case citypipe::json_type::array:
-    case citypipe::json_type::object: out.assign(f.text); return true;
-    case citypipe::json_type::number:
-      if (f.integral) citypipe::append_json_integer(out, f.integer);
-      else citypipe::append_json_number(out, f.number);
-      return true;
-    case citypipe::json_type::boolean: out = f.boolean ? "true" : "false"; return true;
-    case citypipe::json_type::null: return false;
-  }
-  return false;
 }
 
 // Good lines wait here, copied, until the reader is about to wait for input
@@ -342,12 +325,13 @@ citypipe::Status produce(citypipe::Tool& tool, const Settings& s) {
     std::size_t key_len = 0;
     if (!s.key_field.empty()) {
       const citypipe::JsonField* f = rec.find(s.key_field);
-      if (!f || !key_text(*f, key)) {
+      const auto text = f != nullptr ? citypipe::key_text(*f, key) : std::nullopt;
+      if (!text) {
         if (!in.reject(fmt::format("no key field \"{}\"", s.key_field))) break;
         continue;
       }
-      key_data = key.data();
-      key_len = key.size();
+      key_data = text->data();
+      key_len = text->size();
     }
     batch.add(rec.raw(), key_data, key_len, in.where().number);
     if (batch.full()) sender.submit(batch);

@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
   opt.batch_ms = *citypipe::parse_duration(batch_ms);
   // Replaying files, nobody waits for a row: fewer, bigger commits, and two
   // connections so the server works while the next batch is parsed.
-  if (!pgsink::Sink::live(tool.options().inputs)) {
+  if (!citypipe::reads_live_stdin(tool.options().inputs)) {
     if (workers->count() == 0) opt.workers = 2;
     if (batch_rows->count() == 0) {
       opt.batch_rows = 100000;

@@ -75,7 +75,7 @@ Status Sink::run(citypipe::RecordInput& in) {
   tool_.stats().set_extra("batches", 0);
   tool_.stats().set_extra("reconnects", 0);
   if (Status s = start(); !s.is_ok()) return s;
-  in.on_idle([this] { on_idle(); });
+  in.on_idle([this, &in] { on_idle(in.reader().reading_stdin()); });
   in.on_control([this](std::string_view line) { return on_control(line); });
   citypipe::JsonRecord rec;
   std::uint64_t n = 0;
@@ -636,11 +636,11 @@ bool Sink::batch_due(clock::time_point now) const {
 // that would block on a quiet pipe, commits everything and waits for it, so
 // that a batch neither waits past its --batch-ms nor fails unnoticed. A
 // failure here ends the input; run() returns it.
-void Sink::on_idle() {
+void Sink::on_idle(bool reading_stdin) {
   if (!deferred_.is_ok()) return;
   Status s = collect(false);
   if (s.is_ok()) {
-    const bool quiet = live(tool_.options().inputs) && input_quiet();
+    const bool quiet = reading_stdin && input_quiet();
     if (quiet || batch_due(clock::now())) s = commit_held(quiet);
   }
   if (!s.is_ok()) {
@@ -648,10 +648,6 @@ void Sink::on_idle() {
     citypipe::request_stop();
   }
   progress(false);
-}
-
-bool Sink::live(const std::vector<std::string>& inputs) {
-  return inputs.empty() || inputs == std::vector<std::string>{"-"};
 }
 
 // Waits for input on stdin until the oldest batch held is due; true when none

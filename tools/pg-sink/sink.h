@@ -50,8 +50,6 @@ citypipe::Status print_ddl(citypipe::Tool& tool, const SinkOptions& options, cit
 class Sink {
  public:
   Sink(citypipe::Tool& tool, SinkOptions options);
-  // True when inputs is live standard input, where rows trickle in.
-  static bool live(const std::vector<std::string>& inputs);
   ~Sink();
 
   // Reads every record of in into the table. Commits what it holds at the end
@@ -88,7 +86,7 @@ class Sink {
   // second one (or SIGTERM while PostgreSQL is down) abandons it.
   void check_signals();
   bool reject(std::uint32_t file, std::uint64_t line, std::string_view reason, std::string_view raw);
-  void on_idle();
+  void on_idle(bool reading_stdin);
   bool input_quiet() const;
   int ms_until_due(std::optional<clock::time_point> first) const;
   citypipe::Status commit_held(bool wait);

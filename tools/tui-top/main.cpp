@@ -102,9 +102,7 @@ int main(int argc, char** argv) {
 
   const bool serving = !o.serve.empty();
   const bool interactive = !o.once && !o.batch && ::isatty(1);
-  const auto& inputs = tool.options().inputs;
-  const bool reads_stdin = inputs.empty() || std::find(inputs.begin(), inputs.end(), "-") != inputs.end();
-  if (interactive && reads_stdin && ::isatty(0)) {
+  if (interactive && citypipe::reads_live_stdin(tool.options().inputs) && ::isatty(0)) {
     tool.warn("standard input is the terminal: pipe records in, or name files");
     return citypipe::exit_usage;
   }

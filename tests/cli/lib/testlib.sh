@@ -31,3 +31,10 @@ assert_status() {
 }
 assert_contains() { grep -qF -- "$2" "$1" || fail "$3: '$2' not found in $1: $(head -c 500 "$1")"; pass "$3"; }
 count_lines() { wc -l < "$1" | tr -d ' '; }
+# need_tools TOOL...: skip (77) unless every one of these tools is built.
+need_tools() {
+  local tool
+  for tool in "$@"; do
+    [ -x "$CITYPIPE_BIN/$tool" ] || { echo "skip: $tool is not built"; exit 77; }
+  done
+}

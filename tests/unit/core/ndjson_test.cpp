@@ -13,19 +13,11 @@
 #include "citypipe/core/json_record.h"
 #include "citypipe/core/json_write.h"
 #include "citypipe/core/line_reader.h"
+#include "../temp_file.h"
 
 using namespace citypipe;
 
 namespace {
-
-std::string temp_file(const std::string& content) {
-  char path[] = "/tmp/citypipe-unit-XXXXXX";
-  const int fd = mkstemp(path);
-  REQUIRE(fd >= 0);
-  REQUIRE(write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()));
-  close(fd);
-  return path;
-}
 
 struct ReadLine {
   std::string text;

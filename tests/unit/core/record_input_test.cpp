@@ -8,19 +8,11 @@
 #include <catch2/catch.hpp>
 
 #include "citypipe/core/tool.h"
+#include "../temp_file.h"
 
 using namespace citypipe;
 
 namespace {
-
-std::string write_temp(const std::string& content) {
-  char path[] = "/tmp/citypipe-input-XXXXXX";
-  const int fd = mkstemp(path);
-  REQUIRE(fd >= 0);
-  REQUIRE(write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()));
-  close(fd);
-  return path;
-}
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -41,7 +33,7 @@ TEST_CASE("bad lines are skipped, counted and kept whole in the reject file", "[
     good_values.push_back(i);
     if (i % 10 == 3) content += bad[static_cast<std::size_t>(i / 10)] + "\n";
   }
-  const std::string input = write_temp(content);
+  const std::string input = temp_file(content);
   const std::string reject = input + ".rej";
   Tool tool("test-tool", "test");
   REQUIRE_FALSE(tool.parse({"--reject", reject, input}).has_value());
@@ -64,7 +56,7 @@ TEST_CASE("bad lines are skipped, counted and kept whole in the reject file", "[
 }
 
 TEST_CASE("strict mode stops at the first bad line with 65, a missing file is 66", "[ndjson][policy]") {
-  const std::string input = write_temp("{\"a\":1}\nbad\n{\"a\":2}\n");
+  const std::string input = temp_file("{\"a\":1}\nbad\n{\"a\":2}\n");
   {
     Tool tool("test-tool", "test");
     REQUIRE_FALSE(tool.parse({"--strict", input}).has_value());
@@ -91,7 +83,7 @@ TEST_CASE("strict mode stops at the first bad line with 65, a missing file is 66
 }
 
 TEST_CASE("a record the tool rejects goes through the same policy", "[ndjson][policy]") {
-  const std::string input = write_temp("{\"a\":1}\n{\"b\":2}\n{\"a\":3}\n");
+  const std::string input = temp_file("{\"a\":1}\n{\"b\":2}\n{\"a\":3}\n");
   Tool tool("test-tool", "test");
   REQUIRE_FALSE(tool.parse({input}).has_value());
   RecordInput in(tool);

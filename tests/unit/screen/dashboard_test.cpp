@@ -145,6 +145,12 @@ TEST_CASE("measurement names skip times, counters and aggregate parts", "[dashbo
   CHECK(Dashboard::measurement_name("aqi_max", "ts").empty());
   CHECK(Dashboard::measurement_name("count", "ts").empty());
   CHECK(Dashboard::measurement_name("epoch", "epoch").empty());
+  // The one rule of record_fields.h: ids, times and bookkeeping are no fields.
+  CHECK(Dashboard::measurement_name("sensorId", "ts").empty());
+  CHECK(Dashboard::measurement_name("device_ts", "ts").empty());
+  CHECK(Dashboard::measurement_name("seq", "ts").empty());
+  CHECK(Dashboard::measurement_name("score", "ts") == "score");
+  CHECK(Dashboard::measurement_name("_avg", "ts") == "_avg");
 }
 
 TEST_CASE("JSON string arrays are joined and unescaped", "[dashboard]") {

@@ -17,6 +17,11 @@ void append_json_integer(std::string& out, std::int64_t v);
 // Appends a quoted JSON string; escapes quotes, backslashes and control characters.
 void append_json_string(std::string& out, std::string_view s);
 
+struct JsonField;
+// Appends a parsed value as JSON: null, true or false, a number as written (an
+// integer exactly), a quoted string, an array's or object's own text.
+void append_json_value(std::string& out, const JsonField& f);
+
 // Builds one JSON object field by field, minding the commas.
 class ObjectWriter {
  public:

@@ -22,6 +22,11 @@ struct Line {
   bool continues = false;      // too_long and text is only its head; the rest goes to the overlong sink
 };
 
+// True when inputs include standard input: none named, or "-" among them
+// ({"a.ndjson", "-"} too). Such a run may wait on a live pipe, so a tool
+// cannot treat it as a replay of files.
+bool reads_live_stdin(const std::vector<std::string>& inputs);
+
 class LineReader {
  public:
   // files empty or "-" means standard input. max_line_bytes bounds memory;
@@ -52,6 +57,8 @@ class LineReader {
   const Status& status() const { return status_; }
   // Display name of the current file ("<stdin>" for standard input).
   const std::string& current_file() const { return display_name_; }
+  // True while the current input is standard input: a read may then wait.
+  bool reading_stdin() const { return fd_ >= 0 && on_stdin_; }
 
  private:
   bool open_next_file();
@@ -63,6 +70,7 @@ class LineReader {
   std::size_t padding_;
   int fd_ = -1;
   bool eof_ = true;
+  bool on_stdin_ = false;
   std::string display_name_;
   std::uint64_t line_no_ = 0;
   std::vector<char> buf_;

@@ -14,7 +14,7 @@ namespace citypipe {
 enum exit_code : int {
   exit_ok = 0,
   exit_usage = 64,        // bad command line
-  exit_data = 65,         // bad input line under --strict, or every input line rejected
+  exit_data = 65,         // bad data: a bad line under --strict, every input line rejected, a corrupt model, nothing to score or train on
   exit_no_input = 66,     // an input file is missing or unreadable
   exit_unavailable = 69,  // Kafka or PostgreSQL unavailable past the retry budget
   exit_io = 74,           // read or write error

@@ -13,12 +13,14 @@
 
 #include "citypipe/core/event_time.h"
 #include "citypipe/core/json_record.h"
+#include "citypipe/core/record_fields.h"
+#include "citypipe/core/util.h"
 
 namespace citypipe {
 
 struct DashboardConfig {
-  std::string key_field = "zone";
-  std::string time_field = "ts";  // falls back to window_start, then arrival time
+  std::string key_field{field::zone};
+  std::string time_field{field::ts};  // falls back to window_start, then arrival time
   time_ms span = 60'000;
   std::size_t buckets = 60;       // span is split into this many buckets
   std::size_t max_keys = 1000;    // later keys are counted under "(other)"
@@ -98,10 +100,6 @@ class Dashboard {
     std::vector<double> sum;                // per field x slot
     std::vector<std::uint32_t> count;       // per field x slot
   };
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
 
   Key& key_for(std::string_view name);
   std::size_t field_index(std::size_t position, std::string_view name);
@@ -116,7 +114,7 @@ class Dashboard {
   time_ms newest_ = std::numeric_limits<time_ms>::min();
   std::vector<std::string> field_names_;
   std::vector<Key> keys_;
-  std::unordered_map<std::string, std::size_t, Hash, std::equal_to<>> key_index_;
+  std::unordered_map<std::string, std::size_t, StringHash, std::equal_to<>> key_index_;
   bool keys_capped_ = false;
   // Records mostly repeat one field layout: position -> field index (or npos).
   std::vector<std::string> layout_names_;

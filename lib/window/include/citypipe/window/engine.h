@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "citypipe/core/event_time.h"
+#include "citypipe/core/util.h"
 #include "citypipe/window/aggregate.h"
 
 namespace citypipe {
@@ -146,7 +147,7 @@ class WindowEngine {
   std::vector<DefState> defs_;
   std::vector<std::string> keys_;
   std::vector<time_ms> key_first_time_;
-  std::unordered_map<std::string, std::uint32_t> key_ids_;
+  std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> key_ids_;
   bool has_time_ = false;
   bool holding_ = false;  // between begin_restore() and restore()
   time_ms max_time_ = 0;
