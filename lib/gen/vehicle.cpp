@@ -94,7 +94,7 @@ class Vehicle final : public Profile {
       if (extreme) rain = rng.uniform(30, 60);
       b.num("temperature", temp).num("humidity", std::clamp(75 - 10 * tshape + rng.normal(0, 4), 20.0, 100.0))
           .num("precipitation_mm", rain).num("wind_speed", std::max(0.0, rng.normal(5, 2)))
-          .integer("aqi", std::clamp(urban ? 60 : 30 + rng.normal(0, 6), 0.0, 500.0))
+          .integer("aqi", std::clamp((urban ? 60 : 30) + rng.normal(0, 6), 0.0, 500.0))
           .str("condition", rain > 20 ? "Storm" : rain > 0 ? "Rain" : "Cloudy")
           .done(extreme ? "extreme_weather" : nullptr);
     });
