@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "citypipe/core/signals.h"
 
@@ -12,7 +13,22 @@ namespace citypipe {
 
 namespace {
 const std::string stdin_name = "<stdin>";
+constexpr unsigned char gzip_magic[2] = {0x1f, 0x8b};
+constexpr std::size_t gzip_in_bytes = 256 * 1024;
 }  // namespace
+
+// zlib's inflate state and its input buffer, kept across files.
+struct LineReader::Gzip {
+  z_stream z{};
+  std::vector<unsigned char> in = std::vector<unsigned char>(gzip_in_bytes);
+  bool member_done = false;  // at the end of a gzip member: the file may end, or another follow
+  Gzip() {
+    if (inflateInit2(&z, 15 + 16) != Z_OK) throw std::bad_alloc();  // 15 + 16: gzip format only
+  }
+  ~Gzip() { inflateEnd(&z); }
+  Gzip(const Gzip&) = delete;
+  Gzip& operator=(const Gzip&) = delete;
+};
 
 LineReader::LineReader(std::vector<std::string> files, std::size_t max_line_bytes,
                        std::size_t padding, std::size_t chunk_bytes)
@@ -52,10 +68,27 @@ bool LineReader::open_next_file() {
     }
   }
   eof_ = false;
+  at_file_start_ = true;
+  gzip_active_ = false;
   line_no_ = 0;
   begin_ = end_ = 0;
   skipping_ = false;
   return true;
+}
+
+bool LineReader::read_some(char* dst, std::size_t room, std::size_t& got) {
+  for (;;) {
+    if (stop_requested()) return false;
+    const ssize_t n = ::read(fd_, dst, room);
+    if (n > 0) {
+      got = static_cast<std::size_t>(n);
+      return true;
+    }
+    if (n == 0) return false;
+    if (errno == EINTR) continue;
+    status_ = Status::error(exit_io, "read error: " + display_name_ + ": " + std::strerror(errno));
+    return false;
+  }
 }
 
 bool LineReader::fill() {
@@ -66,21 +99,70 @@ bool LineReader::fill() {
   }
   const std::size_t room = buf_.size() - padding_ - end_;
   if (before_read_) before_read_();
-  for (;;) {
-    if (stop_requested()) return false;
-    const ssize_t n = ::read(fd_, buf_.data() + end_, room);
-    if (n > 0) {
-      end_ += static_cast<std::size_t>(n);
-      return true;
-    }
-    if (n == 0) {
-      eof_ = true;
-      return false;
-    }
-    if (errno == EINTR) continue;
-    status_ = Status::error(exit_io, "read error: " + display_name_ + ": " + std::strerror(errno));
+  if (gzip_active_) return inflate_more(room);
+  std::size_t got = 0;
+  if (!read_some(buf_.data() + end_, room, got)) {
+    eof_ = status_.is_ok() && !stop_requested();
     return false;
   }
+  if (at_file_start_) {  // is it gzip? A pipe may hand over its first byte alone.
+    at_file_start_ = false;
+    auto* head = reinterpret_cast<unsigned char*>(buf_.data() + end_);
+    std::size_t more = 0;
+    if (got == 1 && head[0] == gzip_magic[0] && room > 1 && read_some(buf_.data() + end_ + 1, 1, more)) got += more;
+    if (!status_.is_ok()) return false;
+    if (got >= 2 && head[0] == gzip_magic[0] && head[1] == gzip_magic[1]) {
+      if (!gzip_) gzip_ = std::make_unique<Gzip>();
+      inflateReset(&gzip_->z);
+      gzip_->member_done = false;
+      if (gzip_->in.size() < got) gzip_->in.resize(got);
+      std::memcpy(gzip_->in.data(), head, got);
+      gzip_->z.next_in = gzip_->in.data();
+      gzip_->z.avail_in = static_cast<uInt>(got);
+      gzip_active_ = true;
+      return inflate_more(room);
+    }
+  }
+  end_ += got;
+  return true;
+}
+
+// Decompresses into buf_[end_, end_ + room) until at least one byte came out.
+bool LineReader::inflate_more(std::size_t room) {
+  Gzip& g = *gzip_;
+  g.z.next_out = reinterpret_cast<Bytef*>(buf_.data() + end_);
+  g.z.avail_out = static_cast<uInt>(room);
+  while (g.z.avail_out == room) {
+    if (g.z.avail_in == 0) {
+      std::size_t got = 0;
+      if (!read_some(reinterpret_cast<char*>(g.in.data()), g.in.size(), got)) {
+        if (!status_.is_ok() || stop_requested()) return false;
+        if (!g.member_done) {
+          status_ = Status::error(exit_data, display_name_ + ": truncated gzip data (the file ends inside "
+                                                             "a compressed stream)");
+          return false;
+        }
+        eof_ = true;
+        return false;
+      }
+      g.z.next_in = g.in.data();
+      g.z.avail_in = static_cast<uInt>(got);
+    }
+    if (g.member_done) {  // more bytes after a member: the next member of a concatenation
+      inflateReset(&g.z);
+      g.member_done = false;
+    }
+    const int rc = inflate(&g.z, Z_NO_FLUSH);
+    if (rc == Z_STREAM_END) {
+      g.member_done = true;
+    } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      status_ = Status::error(exit_data, display_name_ + ": corrupt gzip data (" +
+                                             (g.z.msg != nullptr ? g.z.msg : "zlib error " + std::to_string(rc)) + ")");
+      return false;
+    }
+  }
+  end_ += room - g.z.avail_out;
+  return true;
 }
 
 bool LineReader::next(Line& line) {
