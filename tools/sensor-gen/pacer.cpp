@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include <poll.h>
+#include <sys/prctl.h>
 
 #include "citypipe/core/signals.h"
 
@@ -52,6 +53,8 @@ std::uint64_t LagHistogram::quantile(double q) const {
 }
 
 void Pacer::start(time_ms origin, time_ms elapsed) {
+  // Wake-ups within 1 us of the due time rather than the default 50 us of slack.
+  prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
   origin_ = origin;
   started_ns_ = monotonic_ns();
   origin_ns_ = started_ns_ - static_cast<std::int64_t>(static_cast<double>(elapsed) * 1e6 / speed_);
