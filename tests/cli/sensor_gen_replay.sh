@@ -16,7 +16,9 @@ cat "$T/rec.ndjson" "$T/rec.ndjson" > "$T/twice"
 sensor-gen --replay --fast "$T/rec.ndjson" "$T/rec.ndjson.gz" | cmp -s - "$T/twice" || fail "two files changed bytes"
 # 2000 records are 50 s of recording: 0.1 s at --speed 500.
 sensor-gen --replay --speed 500 "$T/rec.ndjson" | cmp -s - "$T/rec.ndjson" || fail "paced replay changed bytes"
-pass "replay is byte-identical: file, gzip, stdin, two files, paced"
+sed 's/$/\r/' "$T/rec.ndjson" > "$T/crlf.ndjson"
+sensor-gen --replay --fast "$T/crlf.ndjson" | cmp -s - "$T/crlf.ndjson" || fail "CRLF lines changed"
+pass "replay is byte-identical: file, gzip, stdin, two files, paced, CRLF"
 
 # Retime: the first record at --start, spacing kept to the millisecond, across
 # midnight UTC, from offsets, epoch seconds and epoch milliseconds; other fields

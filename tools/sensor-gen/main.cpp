@@ -92,6 +92,7 @@ void generate_live(citypipe::Tool& tool, citypipe::SensorGenerator& gen, citypip
     made += gen.next_tick(tick, limit - made, &marks);
     if (!write_due()) return;
     count_into(tool.stats(), gen, made);
+    if (!tool.options().metrics_file.empty()) pacer.report(tool.stats());
     tool.update_metrics();
   }
   tick.clear();
@@ -249,7 +250,6 @@ int main(int argc, char** argv) {
   Pacer pacer(out, *speed);
   pacer.start(cfg.start, starts_now ? now - cfg.start : 0);
   generate_live(tool, gen, pacer, limit, end_time);
-  tool.stats().set_extra("lag_p99_us", pacer.lag().quantile(0.99));
-  tool.stats().set_extra("lag_max_us", pacer.lag().max());
+  pacer.report(tool.stats());
   return tool.finish();
 }

@@ -52,6 +52,11 @@ std::uint64_t LagHistogram::quantile(double q) const {
   return max_;
 }
 
+void Pacer::report(Stats& stats) const {
+  stats.set_extra("lag_p99_us", lag_.quantile(0.99));
+  stats.set_extra("lag_max_us", lag_.max());
+}
+
 void Pacer::start(time_ms origin, time_ms elapsed) {
   // Wake-ups within 1 us of the due time rather than the default 50 us of slack.
   prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);

@@ -9,6 +9,7 @@
 
 #include "citypipe/core/event_time.h"
 #include "citypipe/core/output.h"
+#include "citypipe/core/stats.h"
 
 namespace citypipe {
 
@@ -44,6 +45,8 @@ class Pacer {
 
   bool reader_gone() const { return reader_gone_; }
   const LagHistogram& lag() const { return lag_; }
+  // Puts the lag into stats as lag_p99_us and lag_max_us (--stats, --metrics-file).
+  void report(Stats& stats) const;
 
  private:
   bool sleep_until(std::int64_t due_ns);

@@ -42,11 +42,6 @@ std::size_t skip_value(std::string_view s, std::size_t i) {
   return i;
 }
 
-void set_lag_stats(Stats& stats, const LagHistogram& lag) {
-  stats.set_extra("lag_p99_us", lag.quantile(0.99));
-  stats.set_extra("lag_max_us", lag.max());
-}
-
 }  // namespace
 
 std::optional<std::pair<std::size_t, std::size_t>> top_level_value_span(std::string_view s, std::string_view key) {
@@ -117,11 +112,13 @@ Status replay(Tool& tool, const ReplayOptions& o) {
       } else {
         buf.append(raw.data(), raw.size());
       }
+      // The reader drops a CR before LF; it is still in its buffer (capacity > size).
+      if (in.where().capacity > raw.size() && raw.data()[raw.size()] == '\r') buf += '\r';
       buf += '\n';
       out.commit();
       ++written;
       stats.out = written;
-      if (!o.fast && written % 4096 == 0) set_lag_stats(stats, pacer.lag());  // for --metrics-file
+      if (!o.fast && written % 4096 == 0) pacer.report(stats);  // for --metrics-file
     }
     if (!in.status().is_ok()) return in.status();
     if (!o.loop || written >= o.limit || records == 0 || stop_requested() || !out.ok() ||
@@ -132,9 +129,9 @@ Status replay(Tool& tool, const ReplayOptions& o) {
     const time_ms span = newest - first;
     const time_ms spacing = records > 1 ? (span + static_cast<time_ms>(records - 1) / 2) / static_cast<time_ms>(records - 1) : 1000;
     shift += span + std::max<time_ms>(spacing, 1);
-    set_lag_stats(stats, pacer.lag());
+    pacer.report(stats);
   }
-  if (!o.fast) set_lag_stats(stats, pacer.lag());
+  if (!o.fast) pacer.report(stats);
   return Status::ok();
 }
 
