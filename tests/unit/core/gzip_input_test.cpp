@@ -1,9 +1,10 @@
-// LineReader on gzip input: known by its magic bytes, decompressed as it is
-// read, lines numbered in the decompressed text; truncation and corruption are
-// errors that name the file.
+// LineReader on gzip and zstd input: known by its magic bytes, decompressed as
+// it is read, lines numbered in the decompressed text; truncation and
+// corruption are errors that name the file.
 #include <fcntl.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include <cstdio>
 #include <string>
@@ -28,6 +29,14 @@ std::string gzip(const std::string& text) {
   REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
   out.resize(z.total_out);
   deflateEnd(&z);
+  return out;
+}
+
+std::string zstd(const std::string& text) {
+  std::string out(ZSTD_compressBound(text.size()), '\0');
+  const std::size_t n = ZSTD_compress(out.data(), out.size(), text.data(), text.size(), 3);
+  REQUIRE_FALSE(ZSTD_isError(n));
+  out.resize(n);
   return out;
 }
 
@@ -138,4 +147,38 @@ TEST_CASE("truncated or corrupt gzip is an error naming the file, after the line
   CHECK(g.lines == std::vector<std::string>{"ok"});
   CHECK(g.status.code() == exit_data);
   for (const auto& f : {cut, bad, garbage_after}) std::remove(f.c_str());
+}
+
+TEST_CASE("zstd reads like gzip: lines, numbers, frames, truncation, corruption", "[ndjson][gzip][zstd]") {
+  const std::string text = numbered_lines(100000);
+  const std::string plain = temp_file(text);
+  const std::string zst = temp_file(zstd(text));
+  for (const std::size_t chunk : {std::size_t{1000}, std::size_t{1} << 20}) {
+    const Read a = read_all({plain}, 100, chunk);
+    const Read b = read_all({zst}, 100, chunk);
+    CHECK(b.status.is_ok());
+    CHECK(b.lines == a.lines);
+    CHECK(b.numbers == a.numbers);
+  }
+  const std::string frames = temp_file(zstd("a\nb") + zstd("c\nd\n"));
+  CHECK(read_all({frames}).lines == std::vector<std::string>{"a", "bc", "d"});
+  const Read mixed = read_all({zst, plain, frames});
+  CHECK(mixed.status.is_ok());
+  CHECK(mixed.lines.size() == 200003);
+
+  const std::string whole = zstd(text);
+  const std::string cut = temp_file(whole.substr(0, whole.size() / 2));
+  const Read t = read_all({cut}, 100, 1000);
+  CHECK(t.status.code() == exit_data);
+  CHECK(t.status.message() == cut + ": truncated zstd data (the file ends inside a compressed stream)");
+  CHECK(t.lines.size() < 100000);
+  for (std::size_t i = 0; i < t.lines.size(); ++i) REQUIRE(t.lines[i] == "{\"i\":" + std::to_string(i + 1) + "}");
+
+  std::string damaged = whole;
+  damaged[4] = static_cast<char>(damaged[4] | 0x08);  // the frame header's reserved bit
+  const std::string bad = temp_file(damaged);
+  const Read b = read_all({bad});
+  CHECK(b.status.code() == exit_data);
+  CHECK(b.status.message().rfind(bad + ": corrupt zstd data (", 0) == 0);
+  for (const auto& f : {plain, zst, frames, cut, bad}) std::remove(f.c_str());
 }
