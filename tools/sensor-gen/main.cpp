@@ -133,7 +133,7 @@ int main(int argc, char** argv) {
   auto* max_late = app.add_option("--max-late", o.max_late, "Most a late record lags behind (default 30s)")->type_name("DURATION");
   auto* corrupt = app.add_option("--corrupt-rate", o.corrupt_rate, "Malformed lines added per record (default 0)")
       ->type_name("P")->check(CLI::Range(0.0, 1.0));
-  app.add_flag("--replay", o.replay, "Replay recorded NDJSON (FILE..., plain or gzip; none or - for standard "
+  app.add_flag("--replay", o.replay, "Replay recorded NDJSON (FILE..., plain, gzip or zstd; none or - for standard "
                                      "input), each record when due by its event time");
   auto* retime = app.add_flag("--retime", o.retime, "With --replay: shift times so that the first record is at "
                                                    "--start (default now), spacing kept");
