@@ -6,6 +6,8 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include "citypipe/core/signals.h"
 
@@ -13,7 +15,91 @@ namespace citypipe {
 
 namespace {
 const std::string stdin_name = "<stdin>";
+constexpr unsigned char gzip_magic[] = {0x1f, 0x8b};
+constexpr unsigned char zstd_magic[] = {0x28, 0xb5, 0x2f, 0xfd};
+constexpr std::size_t compressed_chunk = 256 * 1024;
+
+// head[0, n) starts with magic; partial: it could, were more bytes read.
+bool starts_with(const unsigned char* head, std::size_t n, const unsigned char* magic, std::size_t m,
+                 bool& partial) {
+  const std::size_t k = std::min(n, m);
+  if (std::memcmp(head, magic, k) != 0) return false;
+  partial = partial || k < m;
+  return k == m;
+}
 }  // namespace
+
+// The decompressor of a compressed input (gzip by zlib, or zstd) and its input
+// buffer, kept across files.
+struct LineReader::Decoder {
+  enum class Format { gzip, zstd };
+  Format format = Format::gzip;
+  std::vector<unsigned char> in = std::vector<unsigned char>(compressed_chunk);
+  std::size_t in_pos = 0, in_len = 0;
+  bool frame_done = false;  // at the end of a gzip member or zstd frame: the file may end here
+  z_stream z{};
+  ZSTD_DStream* zs = nullptr;
+
+  Decoder() {
+    if (inflateInit2(&z, 15 + 16) != Z_OK) throw std::bad_alloc();  // 15 + 16: gzip format only
+  }
+  ~Decoder() {
+    inflateEnd(&z);
+    ZSTD_freeDStream(zs);
+  }
+  Decoder(const Decoder&) = delete;
+  Decoder& operator=(const Decoder&) = delete;
+
+  const char* name() const { return format == Format::gzip ? "gzip" : "zstd"; }
+
+  // A new compressed input of format f, whose first bytes are head[0, n).
+  void start(Format f, const char* head, std::size_t n) {
+    format = f;
+    if (f == Format::gzip) {
+      inflateReset(&z);
+    } else {
+      if (zs == nullptr && (zs = ZSTD_createDStream()) == nullptr) throw std::bad_alloc();
+      ZSTD_initDStream(zs);
+    }
+    if (in.size() < n) in.resize(n);
+    std::memcpy(in.data(), head, n);
+    in_pos = 0;
+    in_len = n;
+    frame_done = false;
+  }
+
+  // Decompresses buffered input into out[0, room): bytes made, or false with error set.
+  bool step(char* out, std::size_t room, std::size_t& made, std::string& error) {
+    if (format == Format::gzip) {
+      if (frame_done) {  // more bytes after a member: the next member of a concatenation
+        inflateReset(&z);
+        frame_done = false;
+      }
+      z.next_in = in.data() + in_pos;
+      z.avail_in = static_cast<uInt>(in_len - in_pos);
+      z.next_out = reinterpret_cast<Bytef*>(out);
+      z.avail_out = static_cast<uInt>(room);
+      const int rc = inflate(&z, Z_NO_FLUSH);
+      in_pos = in_len - z.avail_in;
+      made = room - z.avail_out;
+      if (rc == Z_STREAM_END) frame_done = true;
+      if (rc == Z_OK || rc == Z_STREAM_END || rc == Z_BUF_ERROR) return true;
+      error = z.msg != nullptr ? z.msg : "zlib error " + std::to_string(rc);
+      return false;
+    }
+    ZSTD_inBuffer zin{in.data(), in_len, in_pos};
+    ZSTD_outBuffer zout{out, room, 0};
+    const std::size_t rc = ZSTD_decompressStream(zs, &zout, &zin);
+    in_pos = zin.pos;
+    made = zout.pos;
+    if (ZSTD_isError(rc)) {
+      error = ZSTD_getErrorName(rc);
+      return false;
+    }
+    frame_done = rc == 0;
+    return true;
+  }
+};
 
 LineReader::LineReader(std::vector<std::string> files, std::size_t max_line_bytes,
                        std::size_t padding, std::size_t chunk_bytes)
@@ -54,10 +140,27 @@ bool LineReader::open_next_file() {
     }
   }
   eof_ = false;
+  at_file_start_ = true;
+  decoding_ = false;
   line_no_ = 0;
   begin_ = end_ = 0;
   skipping_ = false;
   return true;
+}
+
+bool LineReader::read_some(char* dst, std::size_t room, std::size_t& got) {
+  for (;;) {
+    if (stop_requested()) return false;
+    const ssize_t n = ::read(fd_, dst, room);
+    if (n > 0) {
+      got = static_cast<std::size_t>(n);
+      return true;
+    }
+    if (n == 0) return false;
+    if (errno == EINTR) continue;
+    status_ = Status::error(exit_io, "read error: " + display_name_ + ": " + std::strerror(errno));
+    return false;
+  }
 }
 
 bool LineReader::fill() {
@@ -68,21 +171,63 @@ bool LineReader::fill() {
   }
   const std::size_t room = buf_.size() - padding_ - end_;
   if (before_read_) before_read_();
-  for (;;) {
-    if (stop_requested()) return false;
-    const ssize_t n = ::read(fd_, buf_.data() + end_, room);
-    if (n > 0) {
-      end_ += static_cast<std::size_t>(n);
-      return true;
-    }
-    if (n == 0) {
-      eof_ = true;
-      return false;
-    }
-    if (errno == EINTR) continue;
-    status_ = Status::error(exit_io, "read error: " + display_name_ + ": " + std::strerror(errno));
+  if (decoding_) return decode_more(room);
+  std::size_t got = 0;
+  if (!read_some(buf_.data() + end_, room, got)) {
+    eof_ = status_.is_ok() && !stop_requested();
     return false;
   }
+  if (at_file_start_) {  // compressed? A pipe may hand over the magic bytes one by one.
+    at_file_start_ = false;
+    const auto* head = reinterpret_cast<const unsigned char*>(buf_.data() + end_);
+    for (;;) {
+      bool partial = false;
+      const bool gzip = starts_with(head, got, gzip_magic, sizeof gzip_magic, partial);
+      const bool zstd = starts_with(head, got, zstd_magic, sizeof zstd_magic, partial);
+      if (gzip || zstd) {
+        if (!decoder_) decoder_ = std::make_unique<Decoder>();
+        decoder_->start(gzip ? Decoder::Format::gzip : Decoder::Format::zstd, buf_.data() + end_, got);
+        decoding_ = true;
+        return decode_more(room);
+      }
+      std::size_t more = 0;
+      if (!partial || got >= room || !read_some(buf_.data() + end_ + got, room - got, more)) break;
+      got += more;
+    }
+    if (!status_.is_ok()) return false;
+  }
+  end_ += got;
+  return true;
+}
+
+// Decompresses into buf_[end_, end_ + room) until at least one byte came out.
+bool LineReader::decode_more(std::size_t room) {
+  Decoder& d = *decoder_;
+  std::size_t made = 0;
+  while (made == 0) {
+    if (d.in_pos == d.in_len) {
+      std::size_t got = 0;
+      if (!read_some(reinterpret_cast<char*>(d.in.data()), d.in.size(), got)) {
+        if (!status_.is_ok() || stop_requested()) return false;
+        if (!d.frame_done) {
+          status_ = Status::error(exit_data, display_name_ + ": truncated " + d.name() +
+                                                 " data (the file ends inside a compressed stream)");
+          return false;
+        }
+        eof_ = true;
+        return false;
+      }
+      d.in_pos = 0;
+      d.in_len = got;
+    }
+    std::string error;
+    if (!d.step(buf_.data() + end_, room, made, error)) {
+      status_ = Status::error(exit_data, display_name_ + ": corrupt " + d.name() + " data (" + error + ")");
+      return false;
+    }
+  }
+  end_ += made;
+  return true;
 }
 
 bool LineReader::next(Line& line) {

@@ -28,25 +28,55 @@ rc=${PIPESTATUS[0]}
 set -o pipefail
 assert_eq "$rc" 0 "endless sensor-gen | head -1 exits 0"
 assert_eq "$(wc -c < "$T/err" | tr -d ' ')" 0 "and says nothing"
+# A live one too, and at once: it notices the reader went away while it waits
+# (the next record is due in 10 s; a timeout of 8 s is a generous bound).
+set +o pipefail
+timeout 8 sensor-gen --sensors 1 --interval 10s 2> "$T/err" | head -1 > /dev/null
+rc=${PIPESTATUS[0]}
+set -o pipefail
+assert_eq "$rc" 0 "live sensor-gen | head -1 exits 0 before its next record is due"
 
 # Live mode follows the clock (--speed makes it faster); SIGTERM stops it with 130.
 sensor-gen --sensors 2 --speed 1000 --count 20 --seed 1 > "$T/live"
 assert_eq "$(count_lines "$T/live")" 20 "live mode at --speed 1000"
-sensor-gen --sensors 2 > "$T/slow" &
+# Each record leaves when its event time is due: a reader stamps each line's
+# arrival; polling with generous bounds, no timed assertion.
+stamp() { while IFS= read -r line; do echo "${EPOCHREALTIME/./} $line"; done; }
+sensor-gen --sensors 4 --interval 2s > >(stamp > "$T/slow") 2> "$T/slow.err" &
 pid=$!
-sleep 1.5
+for ((i = 0; i < 300; i++)); do
+  [ "$(count_lines "$T/slow")" -ge 6 ] && break
+  sleep 0.1
+done
 kill -TERM $pid
 rc=0; wait $pid || rc=$?
 assert_eq "$rc" 130 "SIGTERM exits 130"
+for ((i = 0; i < 50; i++)); do [ -s "$T/slow" ] && break; sleep 0.1; done
 n=$(count_lines "$T/slow")
-[ "$n" -ge 2 ] && [ "$n" -le 8 ] || fail "live stream after 1.5 s has $n lines (want 2..8)"
-pass "live stream is paced by the wall clock and flushed on SIGTERM ($n lines)"
+[ "$n" -ge 6 ] || fail "live stream wrote only $n lines in 30 s"
+# No line arrived before its event time (1 ms for rounding); writing each tick
+# in one burst sent the fourth sensor's record up to 1.5 s early.
+early=$(while read -r arrived line; do
+  ts=$(sed 's/.*"ts":"\([^"]*\)".*/\1/' <<< "$line")
+  echo $(( $(date -d "$ts" +%s%3N) - arrived / 1000 ))
+done < "$T/slow" | sort -n | tail -1)
+[ "$early" -le 1 ] || fail "a record arrived $early ms before its event time"
+pass "live stream: each of $n records arrived at its event time, not before; flushed on SIGTERM"
 tail -c1 "$T/slow" | od -c | grep -q '\\n' || fail "last line cut short"
 
 assert_status 64 "unknown option is a usage error" -- sensor-gen --bogus
 assert_status 64 "bad duration is a usage error" -- sensor-gen --interval 5x
 assert_status 64 "bad profile is a usage error" -- sensor-gen --profile mars
 assert_status 64 "--count and --duration together" -- sensor-gen --count 1 --duration 1s
+assert_status 64 "a negative --count" -- sensor-gen --count -5
+sensor-gen --count -5 2> "$T/err" || true
+assert_contains "$T/err" "--count: not a whole number" "--count -5: a clear message"
+assert_status 64 "a negative --seed" -- sensor-gen --seed -1 --count 1
+sensor-gen --seed -1 2> "$T/err" || true
+assert_contains "$T/err" "--seed: not a whole number" "--seed -1: a clear message"
+assert_status 64 "--speed 0" -- sensor-gen --speed 0
+assert_status 64 "a file without --replay" -- sensor-gen "$T/a"
+assert_status 64 "--retime without --replay" -- sensor-gen --retime
 assert_status 0 "--help" -- sensor-gen --help
 sensor-gen --help | grep -q -- '--anomaly-rate' || fail "--help lists --anomaly-rate"
 

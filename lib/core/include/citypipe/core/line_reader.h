@@ -1,10 +1,14 @@
 // Reads lines from named files in order, or standard input, in large chunks.
 // Each line knows its file and line number; CRLF and a missing final newline
 // are accepted; a line over the size limit is reported, never buffered whole.
+// A gzip or zstd compressed input (known by its magic bytes, whatever its
+// name) is decompressed as it is read, and its lines are numbered in the decompressed
+// text; a truncated or corrupt one ends the input with an error naming it.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,7 +44,7 @@ class LineReader {
   // Checks that every named file can be opened; exit_no_input otherwise.
   Status check_files() const;
 
-  // Next line, or false at end of all input, on a read error (see status())
+  // Next line, or false at end of all input, on a read or decompression error (see status())
   // or when stop() was called, including from a signal handler.
   bool next(Line& line);
 
@@ -63,6 +67,13 @@ class LineReader {
  private:
   bool open_next_file();
   bool fill();  // reads more bytes; false at end of file or error
+  bool read_some(char* dst, std::size_t room, std::size_t& got);  // false at end of file or error
+  bool decode_more(std::size_t room);
+
+  struct Decoder;
+  std::unique_ptr<Decoder> decoder_;  // set up on the first compressed input
+  bool decoding_ = false;             // the current input is compressed
+  bool at_file_start_ = false;     // nothing read yet from the current input
 
   std::vector<std::string> files_;
   std::size_t next_file_ = 0;

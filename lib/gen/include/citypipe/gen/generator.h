@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "citypipe/core/event_time.h"
 
@@ -33,6 +34,15 @@ struct GeneratorConfig {
 // The profile's default sensor count (city 40, grid 210, home 6, vehicle 5).
 int default_sensors(sensor_profile p);
 
+// Where a record ends in the output string, and when it is due by event time
+// (a late record: when it is released), for writing each record on time.
+struct RecordMark {
+  std::size_t end;
+  time_ms due;
+};
+
+// A generator of one profile's records. Each profile (lib/gen/city.cpp, grid,
+// home, vehicle) is its own file behind one small interface (lib/gen/emitter.h).
 class SensorGenerator {
  public:
   explicit SensorGenerator(const GeneratorConfig& config);
@@ -43,11 +53,14 @@ class SensorGenerator {
   // Appends the lines of the next tick (every sensor once, staggered over the
   // interval, in event-time order), but at most max_records good records.
   // Late records held back from earlier ticks come out once their delay has
-  // passed. Returns the good records generated (held ones included).
-  std::uint64_t next_tick(std::string& out, std::uint64_t max_records);
+  // passed. Returns the good records generated (held ones included). With
+  // marks, appends one mark per record written to out (a corrupt line belongs
+  // to the record after it).
+  std::uint64_t next_tick(std::string& out, std::uint64_t max_records,
+                          std::vector<RecordMark>* marks = nullptr);
 
   // Appends every record still held back (end of stream).
-  void drain(std::string& out);
+  void drain(std::string& out, std::vector<RecordMark>* marks = nullptr);
 
   // Event time of the next tick.
   time_ms tick_time() const;
