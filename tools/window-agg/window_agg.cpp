@@ -40,44 +40,21 @@ std::optional<time_ms> parse_signed_duration(std::string_view text) {
   return parse_duration(text);
 }
 
-bool looks_like_id(std::string_view name) {
-  auto ends_with = [&](std::string_view s) {
-    return name.size() >= s.size() && name.substr(name.size() - s.size()) == s;
-  };
-  return name == "id" || ends_with("_id") || ends_with("Id") || ends_with("ID");
-}
-
 void append_key_piece(std::string& out, const JsonField* f) {
-  if (f == nullptr) {
-    out += "null";
-    return;
-  }
-  switch (f->type) {
-    case json_type::null: out += "null"; break;
-    case json_type::boolean: out += f->boolean ? "true" : "false"; break;
-    case json_type::number:
-      if (f->integral) append_json_integer(out, f->integer);
-      else append_json_number(out, f->number);
-      break;
-    case json_type::string: append_json_string(out, f->text); break;
-    case json_type::array:
-    case json_type::object: out += f->text; break;
-  }
+  if (f == nullptr) out += "null";
+  else append_json_value(out, *f);
 }
 
-// Unambiguous bytes per key value: a type tag, then the unescaped text.
-void append_lookup_piece(std::string& out, const JsonField* f) {
-  if (f == nullptr) {
+// Unambiguous bytes per key value: its key text (record_fields.h) after 's'
+// for a string, 'v' for another value (whose text cannot be taken for a
+// string's then); '0' for null or missing.
+void append_lookup_piece(std::string& out, const JsonField* f, std::string& scratch) {
+  const auto text = f != nullptr ? key_text(*f, scratch) : std::nullopt;
+  if (!text) {
     out += '0';
-    return;
-  }
-  switch (f->type) {
-    case json_type::string: out += 's'; out.append(f->text); break;
-    case json_type::number: out += 'n'; append_json_number(out, f->number); break;
-    case json_type::boolean: out += f->boolean ? 't' : 'f'; break;
-    case json_type::null: out += '0'; break;
-    case json_type::array:
-    case json_type::object: out += 'j'; out.append(f->text); break;
+  } else {
+    out += f->type == json_type::string ? 's' : 'v';
+    out += *text;
   }
   out += key_separator;
 }
@@ -131,13 +108,14 @@ Status WindowAgg::setup() {
 // The columns come from the options or, by default, from the first record.
 bool WindowAgg::first_record(const JsonRecord& rec) {
   if (o_.count_true.empty()) {
-    if (auto f = rec.find("anomaly"); f != nullptr && f->type == json_type::boolean) trues_ = {"anomaly"};
+    if (auto f = rec.find(field::anomaly); f != nullptr && f->type == json_type::boolean)
+      trues_ = {std::string(field::anomaly)};
   } else {
     trues_ = o_.count_true;
   }
   if (fields_.empty()) {
     for (const auto& f : rec.fields()) {
-      if (f.type != json_type::number || f.key == o_.time_field || looks_like_id(f.key)) continue;
+      if (!is_measurement(f) || f.key == o_.time_field) continue;
       if (std::find(keys_.begin(), keys_.end(), f.key) != keys_.end()) continue;
       if (std::find(fields_.begin(), fields_.end(), f.key) != fields_.end()) continue;
       fields_.emplace_back(f.key);
@@ -168,7 +146,7 @@ bool WindowAgg::first_record(const JsonRecord& rec) {
                       return w.kind != window_kind::session && w.step == w.size;
                     });
   config_ = std::move(config);
-  if (!partitioned_ && rec.find("_kafka") != nullptr) partitioned_ = true;
+  if (!partitioned_ && rec.find(field::kafka) != nullptr) partitioned_ = true;
   return true;
 }
 
@@ -191,9 +169,9 @@ WindowEngine::Sink WindowAgg::window_writer(const WindowEngine& engine) {
 
 void WindowAgg::write_window(const WindowResult& r, const WindowEngine& engine, std::string& out) const {
   ObjectWriter w(out);
-  w.key("window").string(window_names_[r.window]);
-  w.key("window_start").time(r.start);
-  w.key("window_end").time(r.end);
+  w.key(field::window).string(window_names_[r.window]);
+  w.key(field::window_start).time(r.start);
+  w.key(field::window_end).time(r.end);
   const std::string& key = engine.key_text(r.key);
   std::size_t pos = 0;
   for (const auto& k : keys_) {
@@ -201,7 +179,7 @@ void WindowAgg::write_window(const WindowResult& r, const WindowEngine& engine, 
     w.key(k).raw(std::string_view(key).substr(pos, sep - pos));
     pos = sep + 1;
   }
-  if (with_count_) w.key("count").integer(static_cast<std::int64_t>(r.acc->count));
+  if (with_count_) w.key(field::count).integer(static_cast<std::int64_t>(r.acc->count));
   std::size_t column = 0;
   for (const auto& field : r.acc->fields) {
     for (const auto& a : aggregates_) {
@@ -219,7 +197,7 @@ void WindowAgg::write_window(const WindowResult& r, const WindowEngine& engine, 
 // Live input only: while standard input is quiet, close windows by the wall
 // clock (--processing-time, --idle-timeout) instead of blocking in read().
 void WindowAgg::wait_for_input(RecordInput& in) {
-  if (!config_ || !idle_watermark_ || in.reader().current_file() != "<stdin>") return;
+  if (!config_ || !idle_watermark_ || !in.reader().reading_stdin()) return;
   for (;;) {
     const time_ms now = wall_clock_ms();
     std::optional<time_ms> deadline;
@@ -267,7 +245,7 @@ std::optional<std::string> WindowAgg::extract(const JsonRecord& rec, Slots& slot
     row.trues[j] = f != nullptr && f->type == json_type::boolean && f->boolean;
   }
   for (std::size_t k = 0; k < keys_.size(); ++k)
-    append_lookup_piece(*row.key, rec.find(key_names_[k], slots.keys[k]));
+    append_lookup_piece(*row.key, rec.find(key_names_[k], slots.keys[k]), slots.key_text);
   return std::nullopt;
 }
 
@@ -633,9 +611,7 @@ Status WindowAgg::run() {
     wait_for_input(in);
   });
   in.on_control([this](std::string_view line) { return on_control(line); });
-  const auto& inputs = tool_.options().inputs;
-  const bool replay = !o_.processing_time && !idle_ && !inputs.empty() &&
-                      std::none_of(inputs.begin(), inputs.end(), [](const std::string& f) { return f == "-"; });
+  const bool replay = !o_.processing_time && !idle_ && !reads_live_stdin(tool_.options().inputs);
   JsonRecord rec;
   while (in.next(rec)) {
     if (!add_one(rec, in)) break;

@@ -15,8 +15,10 @@
 
 #include "citypipe/core/control.h"
 #include "citypipe/core/json_record.h"
+#include "citypipe/core/record_fields.h"
 #include "citypipe/core/status.h"
 #include "citypipe/core/tool.h"
+#include "citypipe/core/util.h"
 #include "citypipe/window/engine.h"
 #include "citypipe/window/watermark.h"
 
@@ -53,16 +55,13 @@ class WindowAgg {
   struct Slots {
     std::vector<std::size_t> fields, trues, keys;
     std::size_t time = 0, kafka = 0;
+    std::string key_text;  // scratch for a key's text
   };
   struct Row {
     time_ms time;
     double* values;            // fields_.size()
     std::uint8_t* trues;       // trues_.size()
     std::string* key;          // the look-up key is appended here
-  };
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   // The windows of one Kafka partition (or of the whole input, when records
   // carry no "_kafka"), with their own watermark: a partition's backlog never
@@ -116,7 +115,7 @@ class WindowAgg {
   std::vector<std::string> fields_;
   std::vector<std::string> trues_;
   std::vector<FieldName> field_names_, true_names_, key_names_;  // the same, for look-ups
-  FieldName time_name_, kafka_name_{"_kafka"};
+  FieldName time_name_, kafka_name_{std::string(field::kafka)};
   std::vector<std::string> columns_;  // "temperature_avg", ... field-major
   time_ms offset_ = 0;
   time_ms lateness_ = 0;
