@@ -4,9 +4,6 @@
 # message naming the cause, and the time to fail (under 5 s for anything not
 # worth retrying; bounds are generous for a loaded machine).
 #
-# Slots marked "OWNED ELSEWHERE" are for mistakes whose fixes other branches
-# bring (pg-sink's, tui-top's, gzip input, sensor-gen's own bugs): add their
-# checks here as they land.
 source "$(dirname "$0")/../cli/lib/testlib.sh"
 source "$(dirname "$0")/../cli/lib/kafka.sh"
 source "$(dirname "$0")/../cli/lib/pg.sh"
@@ -38,13 +35,14 @@ mistake unknown-option 64 $fast "unknown option --coutn; did you mean '--count'?
 mistake unknown-option-window-agg 64 $fast "did you mean '--count-true'?" -- window-agg --count-tru anomaly
 mistake kafka-unknown-before-required 64 $fast "unknown option --bogus" -- kafka-cat-in --bogus
 lacks "$T/kafka-unknown-before-required.err" "is required" "kafka-cat-in --bogus does not say -t is required"
-mistake speed-zero 64 $fast "--speed: must be greater than 0, got 0" -- sensor-gen --speed 0
+mistake speed-zero 64 $fast "--speed: not a positive number: 0" -- sensor-gen --speed 0
 [ "$(wc -c < "$T/speed-zero.err")" -lt 200 ] || fail "--speed 0: the message is $(wc -c < "$T/speed-zero.err") bytes"
-mistake seed-abc 64 $fast "--seed: 'abc' is not a valid value" -- sensor-gen --seed abc
+mistake seed-abc 64 $fast "--seed: not a whole number from 0 to 18446744073709551615: abc" -- sensor-gen --seed abc
 lacks "$T/seed-abc.err" "Could not convert" "--seed abc: no raw CLI11 message"
 mistake trees-zero 64 $fast "--trees: must be a whole number from 1 to 100000, got '0'" -- iforest-score --trees 0
 mistake mock-bad-duration 64 $fast "--errors-after: '5x' is not a duration" -- kafka-mock --errors-after 5x --no-stdin
-# OWNED ELSEWHERE (sensor-gen): -c -5 and --seed -1 -> 64.
+mistake count-negative 64 $fast "--count: not a whole number from 0 up: -5" -- sensor-gen -c -5
+mistake seed-negative 64 $fast "--seed: not a whole number from 0" -- sensor-gen --seed -1
 
 ## Missing files are found first, before any service is contacted (item 11).
 mistake missing-file-kafka 66 $fast "$T/nope.ndjson: No such file" -- \
@@ -115,13 +113,16 @@ mistake window-agg-no-ts 65 $fast "all 1200 input lines were rejected: missing o
   window-agg "$T/no-ts.ndjson"
 head -c 3000 "$CITYPIPE_BIN/sensor-gen" > "$T/binary.ndjson"
 mistake binary-input 65 $fast "$T/binary.ndjson is binary data, not NDJSON text" -- window-agg "$T/binary.ndjson"
-# OWNED ELSEWHERE (gzip input, item 10): window-agg on a .ndjson.gz reads it, or names it gzip-compressed.
+gzip -c "$T/readings.ndjson" > "$T/readings.ndjson.gz"
+mistake gzip-input 0 $fast "" -- window-agg --stats "$T/readings.ndjson.gz"
+assert_contains "$T/gzip-input.err" "in=1200 " "window-agg reads a .ndjson.gz as the records it holds"
+head -c 2000 "$T/readings.ndjson.gz" > "$T/truncated.ndjson.gz"
+mistake gzip-truncated 65 $fast "truncated.ndjson.gz" -- window-agg "$T/truncated.ndjson.gz"
 iforest-score train --seed 1 -o "$T/model.json" "$T/readings.ndjson" 2> /dev/null
 sed 's/"traffic"/"vehicle_count"/' "$T/readings.ndjson" > "$T/other.ndjson"
 mistake model-fields-lacking 65 $fast "the model expects traffic, which the input lacks" -- \
   iforest-score -m "$T/model.json" "$T/other.ndjson"
 assert_contains "$T/model-fields-lacking.err" "all 1200 input lines were rejected" "model fields: the count"
-# OWNED ELSEWHERE (pg-sink, item 4): columns matching no field, every row refused -> a distinct status.
 
 ## Field typos warned of with a suggestion, after the first records (item 8).
 mistake field-typos 0 $fast "--fields 'temprature' is in none of the first 1000 records; did you mean 'temperature'?" -- \
@@ -129,7 +130,8 @@ mistake field-typos 0 $fast "--fields 'temprature' is in none of the first 1000 
 assert_contains "$T/field-typos.err" "--key 'zon' is in none of the first 1000 records; did you mean 'zone'?" "window-agg --key typo"
 mistake rule-typo 0 $fast "the rule field 'aqii' is in none of the first 1000 records; did you mean 'aqi'?" -- \
   iforest-score -m "$T/model.json" --rule 'aqii>300' "$T/readings.ndjson"
-# OWNED ELSEWHERE (tui-top, item 8): --sort tempreature and --spark nosuch -> 64.
+mistake sort-typo 64 $fast "did you mean 'temperature'?" -- tui-top --once --sort tempreature "$T/readings.ndjson"
+mistake spark-typo 64 $fast "--spark: no field 'nosuch' in the input" -- tui-top --once --spark nosuch "$T/readings.ndjson"
 
 ## --reject FILE that cannot be written: 74, never a silent loss (item 6).
 hostile() { cat "$T/readings.ndjson"; echo 'not json'; }
@@ -210,7 +212,14 @@ pg_start
 mistake reject-full-pg-sink 74 $fast "--reject /dev/full: No space left on device" -- \
   pg-sink -t readings --create --reject /dev/full "$T/hostile.ndjson"
 
-## OWNED ELSEWHERE (pg-sink, items 2-4): a wrong password or unknown database
-## fails at once, a bad conninfo is 64, Ctrl-C twice abandons with the
-## uncommitted count, a --key without a unique index is a schema error.
+## pg-sink (items 3-4): what no retry can fix fails at once; no silent success.
+## (Ctrl-C while the server is down is tests/cli/pg_sink_errors.sh's.)
+sql 'create table nomatch (a int, b text); create table strict_t (x int not null, sensor_id text)'
+mistake pg-unknown-db 69 $fast 'database "nosuchdb" does not exist (not retried)' -- \
+  pg-sink -d dbname=nosuchdb -t nomatch "$T/readings.ndjson"
+mistake pg-bad-conninfo 64 $fast "" -- pg-sink -d 'host=x nonsense=1' -t nomatch "$T/readings.ndjson"
+mistake pg-no-matching-column 65 $fast 'no field of the input is a column of "nomatch"' -- \
+  pg-sink -t nomatch "$T/readings.ndjson"
+mistake pg-all-refused 65 $fast "records were refused and none committed" -- pg-sink -t strict_t "$T/readings.ndjson"
+mistake pg-key-without-index 64 $fast "CREATE UNIQUE INDEX" -- pg-sink -t strict_t --key sensor_id "$T/readings.ndjson"
 echo "# all user errors fail loudly and fast"
