@@ -187,6 +187,9 @@ fi
 for i in $(seq "$WORKERS"); do
   echo "worker $i: $(sed -nE 's/.*stats in=[0-9]+ out=([0-9]+).*/\1/p' "$work/w$i.log" | tail -n 1) records consumed"
 done
+if [ -f "$work/drain.log" ]; then
+  echo "drain: $(sed -nE 's/.*stats in=[0-9]+ out=([0-9]+).*/\1/p' "$work/drain.log" | tail -n 1) records consumed"
+fi
 [ "$status" -eq 0 ] || [ "$status" -eq 130 ] || { echo "kafka.sh: the producer failed with status $status" >&2; exit "$status"; }
 
 echo "== stored in PostgreSQL"
