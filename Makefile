@@ -21,7 +21,7 @@ endif
 # Debian packages: to build, to test, to benchmark.
 BUILD_PKGS = g++ cmake make pkg-config librdkafka-dev libcli11-dev libsimdjson-dev \
              libfmt-dev libpq-dev catch2 libncurses-dev libcpp-httplib-dev zlib1g-dev libzstd-dev
-TEST_PKGS  = postgresql kcat tmux procps clang libclang-rt-14-dev time chromium curl zstd
+TEST_PKGS  = postgresql kcat tmux procps clang libclang-rt-14-dev time chromium curl zstd miller groff
 # Node.js for DuckDB (npm) is installed by its benchmark only when missing.
 BENCH_PKGS = miller time python3-sklearn
 
@@ -61,7 +61,12 @@ fuzz: deps
 	@bash scripts/deps.sh clang libclang-rt-14-dev
 	@bash scripts/fuzz.sh $(or $(SECONDS),300)
 
-install: build
+# Builds the tools only (no tests) and installs nothing from apt: a missing
+# build package is named, for you to install.
+install:
+	@bash scripts/deps.sh --check $(BUILD_PKGS)
+	@$(MAKE) --no-print-directory $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target citypipe_tools
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
