@@ -1,7 +1,7 @@
 # window-agg: the man page is clean mdoc and documents every option of --help.
 source "$(dirname "$0")/lib/testlib.sh"
 page="$CITYPIPE_SOURCE/man/window-agg.1"
-command -v groff > /dev/null || { echo "skip: groff missing"; exit 0; }
+command -v groff > /dev/null || { echo "skip: groff missing"; exit 77; }
 groff -mandoc -ww -z "$page" > "$T/groff" 2>&1
 assert_eq "$(cat "$T/groff")" "" "groff -mandoc -ww is silent"
 window-agg --help | grep -o -- '--[a-z][a-z-]*' | sort -u > "$T/options"
