@@ -4,12 +4,15 @@
 #include <regex>
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
+#include "citypipe/core/completions.h"
 #include "citypipe/core/control.h"
 #include "citypipe/core/metrics.h"
 #include "citypipe/core/option_checks.h"
 #include "citypipe/core/signals.h"
 #include "citypipe/core/suggest.h"
+#include "citypipe/core/version.h"
 
 namespace citypipe {
 
@@ -54,7 +57,7 @@ std::string readable(const std::string& what) {
 
 Tool::Tool(std::string name, std::string description, bool with_inputs)
     : name_(std::move(name)), with_inputs_(with_inputs), app_(std::move(description), name_) {
-  app_.set_version_flag("--version", std::string(name_) + " (citypipe) 0.1.0");
+  app_.set_version_flag("--version", [this] { return version_text(); });
   app_.add_flag("--stats", opts_.stats, "On exit, print records in, out, rejected and rate on stderr");
   app_.add_flag("--line-buffered", opts_.line_buffered, "Flush output after every line");
   app_.add_option("--metrics-file", opts_.metrics_file,
@@ -75,11 +78,32 @@ Tool::Tool(std::string name, std::string description, bool with_inputs)
 
 Tool::~Tool() = default;
 
+std::string Tool::version_text() const {
+  std::string text = fmt::format("{} (citypipe) {}\ncommit {}\n", name_, version(), build_commit());
+  text += fmt::format("simdjson {}.{}.{} (JSON kernel: {}), fmt {}.{}.{}, CLI11 {}",
+                      static_cast<int>(simdjson::SIMDJSON_VERSION_MAJOR), static_cast<int>(simdjson::SIMDJSON_VERSION_MINOR),
+                      static_cast<int>(simdjson::SIMDJSON_VERSION_REVISION), JsonParser::kernel(), FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100,
+                      CLI11_VERSION);
+  for (const auto& line : version_lines_) text += "\n" + line;
+  return text;
+}
+
+std::optional<int> Tool::completions(const std::vector<std::string>& args) const {
+  if (args.size() != 2 || args[0] != "--completions") return std::nullopt;
+  if (auto script = completion_script(app_, name_, args[1])) {
+    fmt::print("{}", *script);
+    return exit_ok;
+  }
+  fmt::print(stderr, "{}: --completions takes bash, zsh or fish\n", name_);
+  return exit_usage;
+}
+
 std::optional<int> Tool::parse(int argc, char** argv) {
   return parse(std::vector<std::string>(argv + 1, argv + argc));
 }
 
 std::optional<int> Tool::parse(std::vector<std::string> args) {
+  if (auto rc = completions(args)) return rc;
   if (auto rc = check_arguments(args)) return rc;
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {

@@ -6,11 +6,10 @@
 #include <numeric>
 #include <utility>
 
-#include "citypipe/core/random.h"
-
-#if defined(__AVX2__)
 #include <immintrin.h>
-#endif
+
+#include "citypipe/core/cpu.h"
+#include "citypipe/core/random.h"
 
 namespace citypipe {
 
@@ -239,9 +238,9 @@ double IsolationForest::score_missing(const double* x) const {
 void IsolationForest::flatten() {
   c_psi_ = average_path_length(static_cast<double>(psi_));
   flat_ = Flat{};
-#if defined(__AVX2__)
+  // The flat layout is walked by AVX2 code only.
   constexpr std::uint32_t max_depth = 16;
-  if (n_features_ == 0 || n_features_ > 8) return;
+  if (!cpu_has_avx2() || n_features_ == 0 || n_features_ > 8) return;
   flat_.cuts.resize(n_features_);
   std::size_t node_total = 0, leaf_total = 0, table_total = 0;
   for (const auto& t : trees_) {
@@ -309,7 +308,6 @@ void IsolationForest::flatten() {
     leaf_at += bottom + 1;
   }
   flat_.usable = true;
-#endif
 }
 
 void IsolationForest::score_batch(const double* rows, std::size_t n, double* out) const {
@@ -317,7 +315,10 @@ void IsolationForest::score_batch(const double* rows, std::size_t n, double* out
   else score_batch_nodes(rows, n, out);
 }
 
-#if defined(__AVX2__)
+// The AVX2 walk of the flat layout, to the end of score_batch_flat; flatten()
+// makes the layout only when the CPU has AVX2.
+#pragma GCC push_options
+#pragma GCC target("avx2")
 namespace {
 
 // The lane's x rank of the feature in bits 28-30 of v; columns at stride
@@ -412,10 +413,8 @@ void ranks_of(const std::vector<double>& cuts, const double* x, std::size_t stri
 }
 
 }  // namespace
-#endif
 
 void IsolationForest::score_batch_flat(const double* rows, std::size_t n, double* out) const {
-#if defined(__AVX2__)
   constexpr std::size_t block = block_rows;
   const std::size_t nf = n_features_;
   std::vector<std::uint32_t> ranks(nf * block);
@@ -474,10 +473,8 @@ void IsolationForest::score_batch_flat(const double* rows, std::size_t n, double
     const double k = trees_.empty() ? 1.0 : static_cast<double>(trees_.size());
     for (std::size_t r = 0; r < m; ++r) out[b + r] = to_score(acc[r] / k);
   }
-#else
-  score_batch_nodes(rows, n, out);
-#endif
 }
+#pragma GCC pop_options
 
 void IsolationForest::score_batch_nodes(const double* rows, std::size_t n, double* out) const {
   // A block of rows goes through one tree at a time, so that the tree stays

@@ -106,6 +106,8 @@ class JsonParser {
   }
 
   static std::size_t padding();
+  // The fast path's kernel on this CPU: "avx2" or "portable".
+  static std::string_view kernel();
 
  private:
   struct impl;

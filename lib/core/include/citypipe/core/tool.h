@@ -65,6 +65,10 @@ class Tool {
   // before it waits for input).
   void update_metrics();
 
+  // A line for --version naming a library the tool links beyond core's (as
+  // librdkafka or libpq), printed after citypipe's own lines.
+  void add_version_line(std::string line) { version_lines_.push_back(std::move(line)); }
+
   // "TOOL: message" on stderr.
   void warn(std::string_view message) const;
 
@@ -100,6 +104,9 @@ class Tool {
  private:
   friend class RecordInput;
   std::optional<int> after_parse();
+  std::string version_text() const;
+  // Hidden `--completions SHELL`: prints the script, returns the exit status.
+  std::optional<int> completions(const std::vector<std::string>& args) const;
   std::optional<int> check_arguments(const std::vector<std::string>& args);
   std::optional<int> parse_error(const CLI::ParseError& e);
   void see_fields(const JsonRecord& record);
@@ -125,6 +132,7 @@ class Tool {
   Stats stats_;
   double metrics_written_at_ = -1e9;
   bool metrics_failed_ = false;
+  std::vector<std::string> version_lines_;
 };
 
 // Reads the tool's inputs as JSON records, passing every bad line through the
