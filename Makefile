@@ -17,11 +17,15 @@ else
 BUILD    ?= build
 CMAKE_FLAGS += -DCMAKE_BUILD_TYPE=Release
 endif
+# CI builds treat warnings as errors.
+ifeq ($(CI),true)
+CMAKE_FLAGS += -DCITYPIPE_WERROR=ON
+endif
 
 # Debian packages: to build, to test, to benchmark.
 BUILD_PKGS = g++ cmake make pkg-config librdkafka-dev libcli11-dev libsimdjson-dev \
              libfmt-dev libpq-dev catch2 libncurses-dev libcpp-httplib-dev zlib1g-dev libzstd-dev
-TEST_PKGS  = postgresql kcat tmux procps clang libclang-rt-14-dev time chromium curl zstd miller groff
+TEST_PKGS  = postgresql kcat tmux procps clang libclang-rt-14-dev time chromium curl zstd miller groff zsh fish
 # Node.js for DuckDB (npm) is installed by its benchmark only when missing.
 BENCH_PKGS = miller time python3-sklearn
 

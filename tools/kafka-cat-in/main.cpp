@@ -14,6 +14,7 @@
 
 int main(int argc, char** argv) {
   citypipe::Tool tool("kafka-cat-in", "NDJSON records into and out of a Kafka topic");
+  tool.add_version_line(std::string("librdkafka ") + rd_kafka_version_str());
   auto& app = tool.app();
   kcatin::Settings s;
   bool produce_mode = false, consume_mode = false;

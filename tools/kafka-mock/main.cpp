@@ -57,6 +57,7 @@ bool parse_down(const std::string& spec, std::int32_t& broker, citypipe::time_ms
 
 int main(int argc, char** argv) {
   citypipe::Tool tool("kafka-mock", "A mock Kafka cluster on loopback, for trying and testing", false);
+  tool.add_version_line(std::string("librdkafka ") + rd_kafka_version_str());
   auto& app = tool.app();
   int brokers = 3;
   int partitions = 4;

@@ -23,6 +23,7 @@ CLI::Validator duration_check() {
 
 int main(int argc, char** argv) {
   citypipe::Tool tool("pg-sink", "Write NDJSON records into a PostgreSQL table with COPY, in batches");
+  tool.add_version_line(fmt::format("libpq {}.{}", PQlibVersion() / 10000, PQlibVersion() % 10000));
   auto& app = tool.app();
   std::string table, key, conflict, batch_ms = "200ms", retry_for = "60s", time_columns;
   pgsink::SinkOptions opt;

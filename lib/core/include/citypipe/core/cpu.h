@@ -4,14 +4,21 @@
 // time where it can.
 #pragma once
 
+#include <cstdlib>
+#include <string_view>
+
 namespace citypipe {
 
-// AVX2 is usable (the CPU has it and the OS saves its registers).
+// AVX2 is usable (the CPU has it and the OS saves its registers), and the
+// environment does not ask for the portable kernels (CITYPIPE_CPU=portable,
+// for tests and benchmarks of those on a newer CPU).
 inline bool cpu_has_avx2() {
 #if defined(__AVX2__)
   return true;
 #else
   static const bool has = [] {
+    const char* force = std::getenv("CITYPIPE_CPU");
+    if (force != nullptr && std::string_view(force) == "portable") return false;
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") != 0;
   }();
