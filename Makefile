@@ -4,6 +4,7 @@
 #   make test       install, build, run every test through CTest
 #   make bench      benchmarks against the anchor tools, as ratios
 #   make install PREFIX=/usr/local
+#   make deb        a Debian package, build-deb/citypipe_VERSION_ARCH.deb
 #   make fuzz       libFuzzer targets, SECONDS=300 each
 #   make clean
 # SANITIZE=1 builds with ASan/UBSan into build-asan/.
@@ -29,7 +30,7 @@ TEST_PKGS  = postgresql kcat tmux procps clang libclang-rt-14-dev time chromium 
 # Node.js for DuckDB (npm) is installed by its benchmark only when missing.
 BENCH_PKGS = miller time python3-sklearn
 
-.PHONY: all build deps test-deps bench-deps demo test bench install clean fuzz
+.PHONY: all build deps test-deps bench-deps demo test bench install deb clean fuzz
 
 all: build
 
@@ -73,5 +74,13 @@ install:
 	cmake --build $(BUILD) -j $(JOBS) --target citypipe_tools
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
+# dpkg-shlibdeps (dpkg-dev) and file compute the package's Depends.
+deb:
+	@bash scripts/deps.sh $(BUILD_PKGS) dpkg-dev file
+	cmake -S . -B build-deb -DCMAKE_BUILD_TYPE=Release -DCITYPIPE_TESTS=OFF -DCMAKE_INSTALL_PREFIX=/usr
+	cmake --build build-deb -j $(JOBS) --target citypipe_tools
+	cd build-deb && cpack -G DEB
+	@ls build-deb/citypipe_*.deb
+
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-deb build-native

@@ -12,6 +12,8 @@
 # are kept between runs, so a run downloads each package once.
 # proc, sys, dev, dev/pts and a tmpfs at /dev/shm are mounted for the run and
 # unmounted on any exit. Uncommitted changes are not part of the clone.
+# Files named in CITYPIPE_FRESH_COPY (space-separated) are copied to /root of
+# the machine first (scripts/deb-check.sh brings its package so).
 # Needs root (debootstrap, mount, chroot); reads no standard input.
 # Exit status: that of CMD, or 1 when the machine cannot be made.
 set -euo pipefail
@@ -128,6 +130,7 @@ mount --bind /dev/pts "$root/dev/pts"
 mount -t tmpfs -o mode=1777,nosuid,nodev shm "$root/dev/shm"
 mount --bind "$cache/archives" "$root/var/cache/apt/archives"
 
+for f in ${CITYPIPE_FRESH_COPY:-}; do cp "$f" "$root/root/"; done
 git clone -q --no-hardlinks "$top" "$root/src/citypipe"
 git -C "$root/src/citypipe" checkout -q --detach "$commit"
 

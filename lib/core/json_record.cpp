@@ -188,14 +188,13 @@ namespace portable {
 
 // The same, with 32 bytes classified at a time. Only parse_flat below calls
 // into it, after checking the CPU.
-#pragma GCC push_options
-#pragma GCC target("avx2")
+CITYPIPE_TARGET_AVX2_BEGIN
 namespace avx2 {
 #define CITYPIPE_FLAT_AVX2 1
 #include "flat_scanner.inc"
 #undef CITYPIPE_FLAT_AVX2
 }  // namespace avx2
-#pragma GCC pop_options
+CITYPIPE_TARGET_AVX2_END
 
 }  // namespace
 

@@ -317,8 +317,7 @@ void IsolationForest::score_batch(const double* rows, std::size_t n, double* out
 
 // The AVX2 walk of the flat layout, to the end of score_batch_flat; flatten()
 // makes the layout only when the CPU has AVX2.
-#pragma GCC push_options
-#pragma GCC target("avx2")
+CITYPIPE_TARGET_AVX2_BEGIN
 namespace {
 
 // The lane's x rank of the feature in bits 28-30 of v; columns at stride
@@ -474,7 +473,7 @@ void IsolationForest::score_batch_flat(const double* rows, std::size_t n, double
     for (std::size_t r = 0; r < m; ++r) out[b + r] = to_score(acc[r] / k);
   }
 }
-#pragma GCC pop_options
+CITYPIPE_TARGET_AVX2_END
 
 void IsolationForest::score_batch_nodes(const double* rows, std::size_t n, double* out) const {
   // A block of rows goes through one tree at a time, so that the tree stays

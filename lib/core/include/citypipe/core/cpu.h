@@ -28,5 +28,15 @@ inline bool cpu_has_avx2() {
 
 }  // namespace citypipe
 
-// Marks a function compiled for AVX2 only; call it only when cpu_has_avx2().
-#define CITYPIPE_TARGET_AVX2 __attribute__((target("avx2")))
+// Functions defined between these two are compiled for AVX2 (intrinsics,
+// and vectorised for it); call them only when cpu_has_avx2(). Templates and
+// inline functions defined elsewhere keep the portable target, so no AVX2
+// copy of a shared inline function can be picked by the linker.
+#if defined(__clang__)
+#define CITYPIPE_TARGET_AVX2_BEGIN \
+  _Pragma("clang attribute push(__attribute__((target(\"avx2\"))), apply_to = function)")
+#define CITYPIPE_TARGET_AVX2_END _Pragma("clang attribute pop")
+#else
+#define CITYPIPE_TARGET_AVX2_BEGIN _Pragma("GCC push_options") _Pragma("GCC target(\"avx2\")")
+#define CITYPIPE_TARGET_AVX2_END _Pragma("GCC pop_options")
+#endif
