@@ -73,10 +73,10 @@ pristine=$cache/$suite-minbase
 stamp="$suite variant=minbase include=$extra mirror=$(mirror)"
 [ -n "$(mirror)" ] || die "no apt source for Debian $suite found in /etc/apt/sources.list*"
 
-# Make the pristine root once per (suite, packages, mirror); a lock keeps two
-# runs from making it at the same time.
+# One run at a time: the pristine root is made once per (suite, packages,
+# mirror), and the runs share the downloaded packages, which apt locks.
 exec 9>"$cache/.lock"
-flock 9
+flock -n 9 || { say "waiting for another run to end"; flock 9; }
 if [ ! -f "$pristine/.citypipe-fresh" ] || [ "$(cat "$pristine/.citypipe-fresh")" != "$stamp" ]; then
   say "making a minimal Debian $suite root from $(mirror) (once; cached in $pristine)"
   rm -rf "$pristine.new"
@@ -97,7 +97,6 @@ if [ ! -f "$pristine/.citypipe-fresh" ] || [ "$(cat "$pristine/.citypipe-fresh")
 fi
 
 run=$(mktemp -d "$cache/run.XXXXXX")
-flock -u 9
 cleanup() {
   local rc=$? pid m
   set +e
