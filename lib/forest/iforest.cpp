@@ -320,6 +320,15 @@ void IsolationForest::score_batch(const double* rows, std::size_t n, double* out
 CITYPIPE_TARGET_AVX2_BEGIN
 namespace {
 
+// Unroll hints: an ASan build cannot honour them (GCC then warns, an error
+// under -Werror), so they are left out there.
+#define CITYPIPE_PRAGMA(x) _Pragma(#x)
+#if defined(__SANITIZE_ADDRESS__)
+#define CITYPIPE_UNROLL(n)
+#else
+#define CITYPIPE_UNROLL(n) CITYPIPE_PRAGMA(GCC unroll n)
+#endif
+
 // The lane's x rank of the feature in bits 28-30 of v; columns at stride
 // block_rows from xr, NF of them.
 template <int NF>
@@ -346,15 +355,15 @@ template <int K, int NF>
 [[gnu::always_inline]] inline void simd_level(const std::uint32_t* table, __m256i& pos, const std::uint32_t* xr) {
   constexpr int parts = K < 3 ? 1 : 1 << (K - 3);
   __m256i part[parts];
-#pragma GCC unroll 16
+CITYPIPE_UNROLL(16)
   for (int j = 0; j < parts; ++j)
     part[j] = _mm256_permutevar8x32_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(table + 8 * j)), pos);
   int m = parts, shift = 28;
-#pragma GCC unroll 4
+CITYPIPE_UNROLL(4)
   for (int q = 0; q < 4; ++q) {
     if (m <= 1) break;
     const __m256 sel = _mm256_castsi256_ps(_mm256_slli_epi32(pos, shift));
-#pragma GCC unroll 8
+CITYPIPE_UNROLL(8)
     for (int j = 0; j < m / 2; ++j)
       part[j] = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(part[2 * j]), _mm256_castsi256_ps(part[2 * j + 1]), sel));
     m /= 2;
