@@ -1,5 +1,6 @@
 #include "citypipe/window/aggregate.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -88,7 +89,10 @@ void FieldStats::merge(const FieldStats& other, const AggregateNeeds& needs) {
     if (other.first_t_ < first_t_) first_ = other.first_, first_t_ = other.first_t_;
     if (other.last_t_ >= last_t_) last_ = other.last_, last_t_ = other.last_t_;
   }
-  if (needs.sketch) sketch_.merge(other.sketch_);
+  if (needs.sketch) {
+    sketch_.merge(other.sketch_);
+    integral_ = integral_ && other.integral_;
+  }
 }
 
 std::optional<double> FieldStats::value(const Aggregate& a) const {
@@ -104,7 +108,15 @@ std::optional<double> FieldStats::value(const Aggregate& a) const {
       return std::sqrt(std::max(0.0, m2_) / static_cast<double>(n_ - 1));
     case aggregate_kind::first: return first_;
     case aggregate_kind::last: return last_;
-    case aggregate_kind::quantile: return sketch_.quantile(a.q);
+    case aggregate_kind::quantile: {
+      const auto estimate = sketch_.quantile(a.q);
+      if (!estimate) return std::nullopt;
+      const double q = std::clamp(*estimate, min_, max_);
+      if (integral_) return std::round(q);
+      if (q == 0 || !std::isfinite(q)) return q;
+      const double scale = std::pow(10.0, 3 - std::floor(std::log10(std::fabs(q))));
+      return std::round(q * scale) / scale;
+    }
   }
   return std::nullopt;
 }

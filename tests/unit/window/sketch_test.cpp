@@ -1,8 +1,10 @@
 #include "citypipe/window/sketch.h"
+#include "citypipe/window/aggregate.h"
 
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -90,4 +92,27 @@ TEST_CASE("sketch memory is bounded: the smallest magnitudes collapse", "[sketch
   // Collapsed into the lowest kept bucket: too high, but never above the max.
   CHECK(*s.quantile(0.01) > exact_quantile(v, 0.01));
   CHECK(*s.quantile(0.01) <= 1e300);
+}
+
+TEST_CASE("a percentile carries no false precision", "[aggregate]") {
+  std::vector<citypipe::Aggregate> aggs;
+  std::string error;
+  REQUIRE(citypipe::parse_aggregates("p95,p50", aggs, error));
+  const citypipe::AggregateNeeds needs{false, false, true};
+  citypipe::FieldStats whole, fractional;
+  for (int i = 1; i <= 1000; ++i) {
+    whole.add(i % 97, 0, needs);
+    fractional.add(1000.0 / i, 0, needs);
+  }
+  const double p95 = *whole.value(aggs[0]);
+  CHECK(p95 == std::round(p95));  // whole numbers in, a whole number out
+  CHECK(p95 == Approx(92).epsilon(0.02));
+  const double f = *fractional.value(aggs[1]);
+  CHECK(f == Approx(2.0).epsilon(0.02));
+  const double scale = std::pow(10.0, 3 - std::floor(std::log10(f)));
+  CHECK(f == std::round(f * scale) / scale);  // 4 significant digits
+  citypipe::FieldStats merged = whole;
+  merged.merge(fractional, needs);
+  const double m = *merged.value(aggs[1]);
+  CHECK(m != std::round(m));  // a fraction merged in: no longer whole
 }

@@ -58,14 +58,19 @@ class FieldStats {
       if (n_ == 1 || t < first_t_) first_ = v, first_t_ = t;
       if (n_ == 1 || t >= last_t_) last_ = v, last_t_ = t;
     }
-    if (needs.sketch) sketch_.add(v);
+    if (needs.sketch) {
+      sketch_.add(v);
+      integral_ = integral_ && v == std::trunc(v);
+    }
   }
   // Adds other's values as if they had arrived after this one's.
   void merge(const FieldStats& other, const AggregateNeeds& needs);
 
   std::uint64_t count() const { return n_; }
   // The aggregate's value; nullopt (JSON null) when the field had no values,
-  // and for stddev (the sample standard deviation) with fewer than two.
+  // and for stddev (the sample standard deviation) with fewer than two. A
+  // percentile carries no more digits than the sketch's 1% can vouch for:
+  // 4 significant digits, or a whole number when every value was one.
   std::optional<double> value(const Aggregate& a) const;
 
  private:
@@ -77,6 +82,7 @@ class FieldStats {
   double first_ = 0, last_ = 0;
   time_ms first_t_ = 0, last_t_ = 0;
   QuantileSketch sketch_;
+  bool integral_ = true;  // every value added to the sketch was a whole number
 };
 
 // Everything one window (or pane) of one key holds.
