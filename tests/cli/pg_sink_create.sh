@@ -15,9 +15,20 @@ CREATE UNIQUE INDEX IF NOT EXISTS "t_key" ON "city"."t" ("id");
 CREATE INDEX IF NOT EXISTS "t_key_ts_idx" ON "city"."t" ("id", "ts");' "--print-ddl prints what --create runs"
 
 pg_start
-# A trickle: each record is its own batch (--batch-ms 50ms), so the table is
-# made from the first record alone.
-trickle() { local l; while IFS= read -r l; do echo "$l"; sleep 0.3; done; }
+# A trickle: each record is its own batch (--batch-ms 50ms): the next one is
+# written only once the one before is in the table, so the table is made from
+# the first record alone, whatever the machine's load.
+trickle() {
+  local l n=0 i
+  while IFS= read -r l; do
+    echo "$l"
+    n=$((n + 1))
+    for ((i = 0; i < 300; i++)); do
+      [ "$(sql "select count(*) from tr$workers" 2> /dev/null || echo 0)" -ge "$n" ] && break
+      sleep 0.05
+    done
+  done
+}
 printf '%s\n' '{"id":1,"v":1}' '{"id":2,"v":2.5}' '{"id":3,"v":3,"w":"new"}' '{"id":4,"v":4.25,"w":"x","z":null}' \
   '{"id":5,"z":true}' > "$T/trickle"
 for workers in 1 2; do
