@@ -134,6 +134,23 @@ std::string list_partitions(const rd_kafka_topic_partition_list_t* parts) {
   return out;
 }
 
+// The rebalance itself, once our side of it is done: the partitions taken
+// or given back, incrementally under the cooperative protocol.
+void take(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* parts, bool cooperative) {
+  if (!cooperative) {
+    rd_kafka_assign(rk, parts);
+  } else if (auto* e = rd_kafka_incremental_assign(rk, parts)) {
+    rd_kafka_error_destroy(e);
+  }
+}
+void give_back(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* parts, bool cooperative) {
+  if (!cooperative) {
+    rd_kafka_assign(rk, nullptr);
+  } else if (auto* e = rd_kafka_incremental_unassign(rk, parts)) {
+    rd_kafka_error_destroy(e);
+  }
+}
+
 void write_control(Consumer& c, const citypipe::Control& ctl) {
   std::string& out = c.tool.out().buffer();
   out += citypipe::format_control(ctl);
@@ -166,11 +183,7 @@ void on_rebalance_checkpointed(Consumer& c, rd_kafka_resp_err_t err, rd_kafka_to
       write_control(c, ctl);
     }
     c.tool.out().flush();
-    if (cooperative) {
-      if (auto* e = rd_kafka_incremental_assign(rk, parts)) rd_kafka_error_destroy(e);
-    } else {
-      rd_kafka_assign(rk, parts);
-    }
+    take(rk, parts, cooperative);
     return;
   }
   if (c.s.verbose) c.tool.warn(fmt::format("revoked {} [{}]", c.s.topic, list_partitions(parts)));
@@ -184,11 +197,7 @@ void on_rebalance_checkpointed(Consumer& c, rd_kafka_resp_err_t err, rd_kafka_to
     write_control(c, ctl);
   }
   c.tool.out().flush();
-  if (cooperative) {
-    if (auto* e = rd_kafka_incremental_unassign(rk, parts)) rd_kafka_error_destroy(e);
-  } else {
-    rd_kafka_assign(rk, nullptr);
-  }
+  give_back(rk, parts, cooperative);
 }
 
 void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
@@ -215,11 +224,7 @@ void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partit
       else if (c->s.start.where == citypipe::StartOffset::kind::relative_end)
         parts->elems[i].offset = RD_KAFKA_OFFSET_TAIL(c->s.start.value);
     }
-    if (cooperative) {
-      if (auto* e = rd_kafka_incremental_assign(rk, parts)) rd_kafka_error_destroy(e);
-    } else {
-      rd_kafka_assign(rk, parts);
-    }
+    take(rk, parts, cooperative);
     return;
   }
   // Revoked (or lost): what was written is flushed and committed first, so the
@@ -237,11 +242,7 @@ void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partit
   }
   for (int i = 0; i < parts->cnt; ++i) c->stored.erase(parts->elems[i].partition);
   for (int i = 0; i < parts->cnt; ++i) c->revoke(parts->elems[i].partition);
-  if (cooperative) {
-    if (auto* e = rd_kafka_incremental_unassign(rk, parts)) rd_kafka_error_destroy(e);
-  } else {
-    rd_kafka_assign(rk, nullptr);
-  }
+  give_back(rk, parts, cooperative);
 }
 
 bool looks_like_object(std::string_view v) {
