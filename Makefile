@@ -56,7 +56,7 @@ demo:
 
 test: test-deps
 	@$(MAKE) --no-print-directory build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
 bench: bench-deps
 	@$(MAKE) --no-print-directory build

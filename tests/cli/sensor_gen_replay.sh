@@ -108,7 +108,7 @@ kill -TERM $pid
 rc=0; wait $pid || rc=$?
 assert_eq "$rc" 130 "SIGTERM exits 130"
 set +o pipefail
-timeout 20 sensor-gen --replay --loop "$T/rec.ndjson" 2> "$T/err" | head -1 > /dev/null
+timeout -k 2 20 sensor-gen --replay --loop "$T/rec.ndjson" 2> "$T/err" | head -1 > /dev/null
 rc=${PIPESTATUS[0]}
 set -o pipefail
 assert_eq "$rc" 0 "--replay | head -1 exits 0 at once"

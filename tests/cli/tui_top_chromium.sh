@@ -19,7 +19,7 @@ wait_until() {
 browse() {
   local mode=$1 url=$2 args=()
   [ "$mode" = dump ] && args=(--dump-dom) || args=(--screenshot="$3" --window-size=1280,900 --hide-scrollbars)
-  timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+  timeout -k 5 120 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
     --disable-component-update --disable-sync --no-first-run --user-data-dir="$(mktemp -d "$T/chrome.XXXXXX")" \
     "${args[@]}" "$url" 2> "$T/chromium.err"
 }

@@ -18,7 +18,8 @@ mistake() {
   shift 5
   local start rc=0 took
   start=$(date +%s%N)
-  "$@" > "$T/$name.out" 2> "$T/$name.err" || rc=$?
+  # A hang is a failure with its stderr, not the suite's timeout: a guard of 2 min.
+  timeout -k 5 120 "$@" > "$T/$name.out" 2> "$T/$name.err" || rc=$?
   took=$((($(date +%s%N) - start) / 1000000))
   [ "$rc" -eq "$want" ] || fail "$name: expected status $want, got $rc; stderr: $(head -c 600 "$T/$name.err")"
   [ -z "$text" ] || grep -qF -- "$text" "$T/$name.err" || fail "$name: '$text' not in stderr: $(head -c 600 "$T/$name.err")"
@@ -171,9 +172,9 @@ mistake metrics-dev-full 74 $fast "--metrics-file /dev/full could not be written
 
 ## Live stages say what they wait for (item 9).
 mistake warmup-note 0 15000 "warming up: " -- \
-  bash -c "timeout 4 sensor-gen --seed 1 | iforest-score --warmup 2000"
+  bash -c "timeout -k 2 4 sensor-gen --seed 1 | iforest-score --warmup 2000"
 mistake no-model-note 0 15000 "training on the whole input: nothing is written before it ends" -- \
-  bash -c "timeout 4 sensor-gen --seed 1 | iforest-score"
+  bash -c "timeout -k 2 4 sensor-gen --seed 1 | iforest-score"
 
 ## Checkpoints cannot carry an online model (the checkpoint protocol).
 { head -5 "$T/readings.ndjson"; echo '{"_ctl":"checkpoint","id":1,"parts":[]}'; tail -5 "$T/readings.ndjson"; } > "$T/ckpt.ndjson"

@@ -7,7 +7,8 @@
 
 namespace citypipe {
 
-// Installs the handlers (without SA_RESTART, so a blocked read returns).
+// Installs the handlers (without SA_RESTART, so a blocked read returns) and
+// unblocks both signals on the calling thread, whatever mask it inherited.
 void install_signal_handlers();
 
 // True once SIGINT or SIGTERM arrived, or request_stop() was called.
