@@ -119,8 +119,7 @@ std::optional<int> Tool::parse_error(const CLI::ParseError& e) {
     app_.exit(e);
     return exit_ok;
   }
-  fmt::print(stderr, "{}: {}\nTry '{} --help' for more information.\n", name_, readable(e.what()), name_);
-  return exit_usage;
+  return usage_error(readable(e.what()));
 }
 
 // Unknown options first, with a suggestion: before CLI11 would complain of a
@@ -139,9 +138,7 @@ std::optional<int> Tool::check_arguments(const std::vector<std::string>& args) {
     const std::string name = is_long ? a.substr(0, a.find('=')) : a.substr(0, 2);
     const CLI::Option* opt = app_.get_option_no_throw(name);
     if (opt == nullptr) {
-      fmt::print(stderr, "{}: unknown option {}{}\nTry '{} --help' for more information.\n", name_, name,
-                 did_you_mean(name, names), name_);
-      return exit_usage;
+      return usage_error(fmt::format("unknown option {}{}", name, did_you_mean(name, names)));
     }
     // Its value, when separate, may begin with '-' ("-o -5").
     const bool attached = is_long ? a.find('=') != std::string::npos : a.size() > 2;
@@ -178,6 +175,11 @@ void Tool::update_metrics() {
 }
 
 void Tool::warn(std::string_view message) const { fmt::print(stderr, "{}: {}\n", name_, message); }
+
+int Tool::usage_error(std::string_view message) const {
+  fmt::print(stderr, "{}: {}\nTry '{} --help' for more information.\n", name_, message, name_);
+  return exit_usage;
+}
 
 void Tool::watch_fields(std::string what, const std::vector<std::string>& fields) {
   for (const auto& f : fields)
@@ -235,6 +237,7 @@ int Tool::finish(const Status& status) {
     warn(bad_->diagnosis(reject_hint_ ? reject_hint_(bad_->most_common_reason()) : std::string()));
   };
   if (!status.is_ok()) {
+    if (status.kind() == errc::invalid_argument) return usage_error(status.message());
     warn(status.message());
     if (all_rejected && status.kind() == errc::corrupt) diagnose();  // "too few records": say why
     return exit_code_for(status.kind());

@@ -52,16 +52,13 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", s.verbose, "Report assignments and commits on standard error");
   if (auto rc = tool.parse(argc, argv)) return *rc;
 
-  auto usage = [&](const std::string& msg) {
-    return tool.finish(citypipe::Status::error(citypipe::errc::invalid_argument, msg));
-  };
   // -b, else $KAFKA_BROKERS, else localhost:9092 (said, as it is rarely meant).
   const char* env_brokers = std::getenv("KAFKA_BROKERS");
   if (brokers_opt->count() > 0) {
-    if (s.brokers.empty()) return usage("-b: empty broker list");
+    if (s.brokers.empty()) return tool.usage_error("-b: empty broker list");
   } else if (env_brokers != nullptr) {
     if (*env_brokers == '\0')
-      return usage("KAFKA_BROKERS is set but empty (did the command that sets it fail?); give -b HOST:PORT");
+      return tool.usage_error("KAFKA_BROKERS is set but empty (did the command that sets it fail?); give -b HOST:PORT");
     s.brokers = env_brokers;
   } else {
     s.brokers = "localhost:9092";
@@ -77,12 +74,12 @@ int main(int argc, char** argv) {
   }
   for (const auto& x : xprops) {
     auto prop = citypipe::split_property(x);
-    if (!prop) return usage("-X: expected prop=value, got " + x);
+    if (!prop) return tool.usage_error("-X: expected prop=value, got " + x);
     s.properties.push_back(std::move(*prop));
   }
   if (!offset_text.empty()) {
     auto o = citypipe::parse_start_offset(offset_text);
-    if (!o) return usage("-o: expected beginning, end, stored, N or -N, got " + offset_text);
+    if (!o) return tool.usage_error("-o: expected beginning, end, stored, N or -N, got " + offset_text);
     s.start = *o;
     s.start_given = true;
   }
@@ -90,23 +87,23 @@ int main(int argc, char** argv) {
   if (auto d = citypipe::parse_duration(checkpoint_every); d && *d > 0) {
     s.checkpoint_every = *d;
   } else {
-    return usage("--checkpoint-every: expected a duration such as 500ms or 1s, got " + checkpoint_every);
+    return tool.usage_error("--checkpoint-every: expected a duration such as 500ms or 1s, got " + checkpoint_every);
   }
   if (!consume_mode) {
     if (s.start_given || !s.group.empty() || s.exit_at_end || s.max_records || s.meta || !s.acks_path.empty())
-      return usage("-G, -o, -e, -c, --meta and --acks apply to consume mode (-C)");
+      return tool.usage_error("-G, -o, -e, -c, --meta and --acks apply to consume mode (-C)");
     return tool.finish(kcatin::produce(tool, s));
   }
   for (const auto& f : tool.options().inputs)
-    if (f != "-") return usage("consume mode (-C) reads the topic, not files: " + f);
-  if (!s.key_field.empty()) return usage("-k applies to produce mode (-P)");
+    if (f != "-") return tool.usage_error("consume mode (-C) reads the topic, not files: " + f);
+  if (!s.key_field.empty()) return tool.usage_error("-k applies to produce mode (-P)");
   if (s.start.where == citypipe::StartOffset::kind::stored && s.group.empty())
-    return usage("-o stored needs a consumer group (-G)");
-  if (!s.group.empty() && s.partition >= 0) return usage("-p cannot be combined with -G");
+    return tool.usage_error("-o stored needs a consumer group (-G)");
+  if (!s.group.empty() && s.partition >= 0) return tool.usage_error("-p cannot be combined with -G");
   if (!s.acks_path.empty()) {
-    if (s.group.empty()) return usage("--acks needs a consumer group (-G): offsets are committed to it");
+    if (s.group.empty()) return tool.usage_error("--acks needs a consumer group (-G): offsets are committed to it");
     if (s.start_given || s.max_records)
-      return usage("--acks resumes where the group's checkpoints say: -o and -c do not apply");
+      return tool.usage_error("--acks resumes where the group's checkpoints say: -o and -c do not apply");
     s.meta = true;  // the stateful stages need each record's partition and offset
   }
   return tool.finish(kcatin::consume(tool, s));

@@ -66,21 +66,18 @@ int main(int argc, char** argv) {
 
   std::string error = pgsink::conninfo_error(opt.conninfo);
   if (!error.empty()) {
-    tool.warn(fmt::format("bad connection string '{}': {}", opt.conninfo, error));
-    return citypipe::exit_usage;
+    return tool.usage_error(fmt::format("bad connection string '{}': {}", opt.conninfo, error));
   }
   auto name = citypipe::pg::parse_table_name(table, error);
   if (!name) {
-    tool.warn(fmt::format("bad table name '{}': {}", table, error));
-    return citypipe::exit_usage;
+    return tool.usage_error(fmt::format("bad table name '{}': {}", table, error));
   }
   opt.table = *name;
   if (!key.empty()) {
     opt.key = CLI::detail::split(key, ',');
     opt.conflict = conflict == "update" ? citypipe::pg::on_conflict::update : citypipe::pg::on_conflict::nothing;
   } else if (!conflict.empty()) {
-    tool.warn("--on-conflict needs --key");
-    return citypipe::exit_usage;
+    return tool.usage_error("--on-conflict needs --key");
   }
   opt.time_columns = {"ts", "window_start", "window_end"};
   if (!time_columns.empty())

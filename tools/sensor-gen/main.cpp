@@ -142,23 +142,19 @@ int main(int argc, char** argv) {
                                                                  "or epoch (default ts)")->type_name("NAME");
   if (auto rc = tool.parse(argc, argv)) return *rc;
 
-  auto usage = [&](const std::string& msg) {
-    tool.warn(msg + "\nTry 'sensor-gen --help' for more information.");
-    return exit_usage;
-  };
   std::uint64_t limit = UINT64_MAX;
   if (!o.count.empty()) {
     const auto n = parse_whole(o.count);
-    if (!n) return usage("--count: not a whole number from 0 up: " + o.count);
+    if (!n) return tool.usage_error("--count: not a whole number from 0 up: " + o.count);
     limit = *n;
   }
   const auto speed = parse_positive(o.speed);
-  if (!speed) return usage("--speed: not a positive number: " + o.speed);
+  if (!speed) return tool.usage_error("--speed: not a positive number: " + o.speed);
   const CommonOptions& common = tool.options();
 
   if (o.replay) {
     for (const CLI::Option* gen_only : {profile, seed, interval, sensors, duration, anomaly, late, max_late, corrupt}) {
-      if (gen_only->count() > 0) return usage(gen_only->get_name() + " is for generation; it does not apply to --replay");
+      if (gen_only->count() > 0) return tool.usage_error(gen_only->get_name() + " is for generation; it does not apply to --replay");
     }
     ReplayOptions r;
     r.time_field = o.time_field;
@@ -168,33 +164,33 @@ int main(int argc, char** argv) {
     r.loop = o.loop;
     r.limit = limit;
     if (!o.start.empty()) {
-      if (!o.retime) return usage("--start with --replay needs --retime");
+      if (!o.retime) return tool.usage_error("--start with --replay needs --retime");
       if (o.start != "now") {
         r.start = parse_rfc3339(o.start);
-        if (!r.start) return usage("--start: not an RFC 3339 time: " + o.start);
+        if (!r.start) return tool.usage_error("--start: not an RFC 3339 time: " + o.start);
       }
     }
     if (o.loop) {
       for (const auto& f : common.inputs.empty() ? std::vector<std::string>{"-"} : common.inputs) {
-        if (f == "-") return usage("--loop reads its input again: it needs files, not standard input");
+        if (f == "-") return tool.usage_error("--loop reads its input again: it needs files, not standard input");
       }
     }
     return tool.finish(replay(tool, r));
   }
 
-  if (!common.inputs.empty()) return usage("input files are read only with --replay: " + common.inputs.front());
+  if (!common.inputs.empty()) return tool.usage_error("input files are read only with --replay: " + common.inputs.front());
   for (const CLI::Option* replay_only : {retime, loop, time_field}) {
-    if (replay_only->count() > 0) return usage(replay_only->get_name() + " needs --replay");
+    if (replay_only->count() > 0) return tool.usage_error(replay_only->get_name() + " needs --replay");
   }
   if (common.strict || !common.reject_file.empty() || app.count("--max-line-bytes") > 0) {
-    return usage("--strict, --reject and --max-line-bytes need --replay");
+    return tool.usage_error("--strict, --reject and --max-line-bytes need --replay");
   }
 
   GeneratorConfig cfg;
   cfg.profile = *parse_profile(o.profile);
   if (!o.seed.empty()) {
     const auto s = parse_whole(o.seed);
-    if (!s) return usage("--seed: not a whole number from 0 to 18446744073709551615: " + o.seed);
+    if (!s) return tool.usage_error("--seed: not a whole number from 0 to 18446744073709551615: " + o.seed);
     cfg.seed = *s;
   } else {
     cfg.seed = std::random_device{}();
@@ -204,10 +200,10 @@ int main(int argc, char** argv) {
   cfg.late_rate = o.late_rate;
   cfg.corrupt_rate = o.corrupt_rate;
   const auto interval_ms = parse_duration(o.interval);
-  if (!interval_ms || *interval_ms <= 0) return usage("--interval: not a positive duration: " + o.interval);
+  if (!interval_ms || *interval_ms <= 0) return tool.usage_error("--interval: not a positive duration: " + o.interval);
   cfg.interval = *interval_ms;
   const auto max_late_ms = parse_duration(o.max_late);
-  if (!max_late_ms) return usage("--max-late: not a duration: " + o.max_late);
+  if (!max_late_ms) return tool.usage_error("--max-late: not a duration: " + o.max_late);
   cfg.max_late = *max_late_ms;
   const time_ms now = wall_clock_ms();
   bool starts_now = false;
@@ -221,12 +217,12 @@ int main(int argc, char** argv) {
   } else if (auto t = parse_rfc3339(o.start)) {
     cfg.start = *t;
   } else {
-    return usage("--start: not an RFC 3339 time: " + o.start);
+    return tool.usage_error("--start: not an RFC 3339 time: " + o.start);
   }
   std::optional<time_ms> end_time;
   if (!o.duration.empty()) {
     const auto d = parse_duration(o.duration);
-    if (!d) return usage("--duration: not a duration: " + o.duration);
+    if (!d) return tool.usage_error("--duration: not a duration: " + o.duration);
     end_time = cfg.start + *d;
   }
 

@@ -82,12 +82,10 @@ int main(int argc, char** argv) {
   const auto span_ms = citypipe::parse_duration(span);
   const auto refresh_ms = citypipe::parse_duration(refresh);
   if (!span_ms || *span_ms < 1000) {
-    tool.warn("--span: expected a duration of at least 1s, like 30s, 1m or 1h: " + span);
-    return citypipe::exit_usage;
+    return tool.usage_error("--span: expected a duration of at least 1s, like 30s, 1m or 1h: " + span);
   }
   if (!refresh_ms || *refresh_ms < 500 || *refresh_ms > 30'000) {
-    tool.warn("--refresh: expected a duration from 0.5s to 30s: " + refresh);
-    return citypipe::exit_usage;
+    return tool.usage_error("--refresh: expected a duration from 0.5s to 30s: " + refresh);
   }
   o.model.span = *span_ms;
   o.refresh = *refresh_ms;
@@ -103,8 +101,7 @@ int main(int argc, char** argv) {
   const bool serving = !o.serve.empty();
   const bool interactive = !o.once && !o.batch && ::isatty(1);
   if (interactive && citypipe::reads_live_stdin(tool.options().inputs) && ::isatty(0)) {
-    tool.warn("standard input is the terminal: pipe records in, or name files");
-    return citypipe::exit_usage;
+    return tool.usage_error("standard input is the terminal: pipe records in, or name files");
   }
 
   tui_top::Shared shared(o.model);

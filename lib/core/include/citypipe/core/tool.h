@@ -72,6 +72,12 @@ class Tool {
   // "TOOL: message" on stderr.
   void warn(std::string_view message) const;
 
+  // A command line that cannot be run as given, found after parse (options
+  // that do not go together, a bad value): "TOOL: message" and "Try 'TOOL
+  // --help' for more information." on stderr. Returns 64 for main to return.
+  // finish() words an errc::invalid_argument Status the same way.
+  int usage_error(std::string_view message) const;
+
   // Typos in field names: once the first watch_records records have been
   // read (or at finish, if fewer), warns of each of fields that none of them
   // had, with the closest field name that they had ("--fields 'temprature'
