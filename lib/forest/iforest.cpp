@@ -1,6 +1,8 @@
 #include "citypipe/forest/iforest.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <string_view>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -20,6 +22,21 @@ constexpr double infinity = std::numeric_limits<double>::infinity();
 constexpr std::size_t block_rows = 256;   // rows per block in score_batch
 constexpr std::uint32_t simd_levels = 5;  // top levels walked eight rows per vector
 constexpr std::uint32_t rank_mask = 0x0fffffff;  // ranks below this; a table entry's feature above
+constexpr std::uint32_t wide_levels = 8;         // the AVX-512 walk's deepest tree (psi 256)
+
+// AVX-512 (F, BW, DQ, VL) is usable, and CITYPIPE_CPU asks neither for the
+// portable kernels nor for AVX2 ones (CITYPIPE_CPU=avx2, to test those here).
+bool cpu_has_avx512() {
+  static const bool has = [] {
+    if (!cpu_has_avx2()) return false;
+    const char* force = std::getenv("CITYPIPE_CPU");
+    if (force != nullptr && std::string_view(force) == "avx2") return false;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  }();
+  return has;
+}
 
 // The forest's draws over the shared generator: modulo (bias below 2^-40 for any
 // sample size) and an open interval, as the models and figures were made with.
@@ -267,6 +284,7 @@ void IsolationForest::flatten() {
   flat_.table.reserve(table_total);
   flat_.trees.reserve(trees_.size());
   std::size_t node_at = 0, leaf_at = 0;
+  bool wide = cpu_has_avx512();
   struct Slot {
     std::uint32_t node, pos, depth;  // the tree's node at heap position pos
   };
@@ -295,23 +313,34 @@ void IsolationForest::flatten() {
       stack.push_back({nd.left + 1, 2 * s.pos + 2, s.depth + 1});
     }
     flat_.trees.push_back({static_cast<std::uint32_t>(node_at), static_cast<std::uint32_t>(flat_.table.size()),
-                           static_cast<std::uint32_t>(leaf_at), depth});
-    for (std::uint32_t k = 0; k < std::min(depth, simd_levels); ++k) {
-      const std::size_t width = std::size_t{1} << k;
-      for (std::size_t j = 0; j < std::max<std::size_t>(8, width); ++j) {
-        const std::uint64_t v = j < width ? node[width - 1 + j] : rank_mask;
-        const auto feature = static_cast<std::uint32_t>((v >> 32) / block_rows);
-        flat_.table.push_back(static_cast<std::uint32_t>(v & rank_mask) | feature << 28);
+                           static_cast<std::uint32_t>(leaf_at), depth, static_cast<std::uint32_t>(flat_.level.size())});
+    // A level's nodes as vector tables, padded to a width: rank | feature << 28
+    // (AVX2), or rank << 3 | feature (AVX-512).
+    auto tables = [&](std::vector<std::uint32_t>& to, std::uint32_t levels, std::size_t min_width, bool wide_form) {
+      for (std::uint32_t k = 0; k < levels; ++k) {
+        const std::size_t width = std::size_t{1} << k;
+        for (std::size_t j = 0; j < std::max(min_width, width); ++j) {
+          const std::uint64_t v = j < width ? node[width - 1 + j] : rank_mask;
+          const auto feature = static_cast<std::uint32_t>((v >> 32) / block_rows);
+          const auto rank = static_cast<std::uint32_t>(v & rank_mask);
+          to.push_back(wide_form ? rank << 3 | feature : rank | feature << 28);
+        }
       }
-    }
+    };
+    tables(flat_.table, std::min(depth, simd_levels), 8, false);
+    if (depth <= wide_levels) tables(flat_.level, depth, 16, true);
+    wide = wide && depth <= wide_levels;
     node_at += bottom;
     leaf_at += bottom + 1;
   }
   flat_.usable = true;
+  flat_.wide = wide;
+  if (!wide) flat_.level = {};
 }
 
 void IsolationForest::score_batch(const double* rows, std::size_t n, double* out) const {
-  if (flat_.usable) score_batch_flat(rows, n, out);
+  if (flat_.wide) score_batch_wide(rows, n, out);
+  else if (flat_.usable) score_batch_flat(rows, n, out);
   else score_batch_nodes(rows, n, out);
 }
 
@@ -483,6 +512,160 @@ void IsolationForest::score_batch_flat(const double* rows, std::size_t n, double
   }
 }
 CITYPIPE_TARGET_AVX2_END
+
+// The AVX-512 walk of every level, to the end of score_batch_wide; flatten()
+// sets flat_.wide only when the CPU has AVX-512.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,avx512f,avx512bw,avx512dq,avx512vl"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2,avx512f,avx512bw,avx512dq,avx512vl")
+#endif
+namespace {
+
+// The wide walk compares rank(x) * 8 + 7 with rank(split) * 8 + feature:
+// the same verdict as the ranks alone, with no mask to take the feature off.
+constexpr std::size_t wide_group = 64;  // rows walked together: four vectors hide each other's latency
+static_assert(block_rows % wide_group == 0);
+
+// Masked forms throughout: GCC 12's unmasked ones start from an undefined
+// vector and warn that it may be used uninitialised.
+constexpr __mmask16 all16 = 0xffff;
+
+[[gnu::always_inline]] inline __m512i load16(const std::uint32_t* p) { return _mm512_loadu_si512(p); }
+
+// Each lane's x of the feature in bits 0-2 of v, from NF columns at stride block_rows.
+template <int NF>
+[[gnu::always_inline]] inline __m512i select_x16(const std::uint32_t* x, __m512i v) {
+  auto col = [&](int f) { return load16(x + std::size_t(f < NF ? f : 0) * block_rows); };
+  if constexpr (NF == 1) {
+    return col(0);
+  } else {
+    auto bit = [&](int b) { return _mm512_test_epi32_mask(v, _mm512_set1_epi32(1 << b)); };
+    const __mmask16 b0 = bit(0);
+    auto pair = [&](int f) { return f + 1 < NF ? _mm512_mask_blend_epi32(b0, col(f), col(f + 1)) : col(f); };
+    if constexpr (NF == 2) return pair(0);
+    const __mmask16 b1 = bit(1);
+    const __m512i low = _mm512_mask_blend_epi32(b1, pair(0), pair(2));
+    if constexpr (NF <= 4) return low;
+    const __m512i high = NF > 6 ? _mm512_mask_blend_epi32(b1, pair(4), pair(6)) : pair(4);
+    return _mm512_mask_blend_epi32(bit(2), low, high);
+  }
+}
+
+// One level for sixteen rows: v holds each lane's node; x >= split goes right.
+template <int NF>
+[[gnu::always_inline]] inline void wide_step(__m512i v, const std::uint32_t* x, __m512i& pos) {
+  const __mmask16 right = _mm512_cmpge_epu32_mask(select_x16<NF>(x, v), v);
+  pos = _mm512_add_epi32(pos, pos);
+  pos = _mm512_mask_add_epi32(pos, right, pos, _mm512_set1_epi32(1));
+}
+
+// One tree for the padded rows of a block (a multiple of wide_group): each
+// level's nodes are looked up by position from registers (up to 128 of
+// them), the leaf by gather.
+template <int NF>
+void wide_tree(const std::uint32_t* tab, std::uint32_t depth, const double* leaf, const std::uint32_t* ranks,
+               std::size_t padded, double* acc) {
+  constexpr int G = wide_group / 16;
+  for (std::size_t r = 0; r < padded; r += wide_group) {
+    __m512i pos[G];
+    const std::uint32_t* xg[G];
+CITYPIPE_UNROLL(4)
+    for (int g = 0; g < G; ++g) {
+      pos[g] = _mm512_setzero_si512();
+      xg[g] = ranks + r + 16 * std::size_t(g);
+    }
+    const std::uint32_t* t = tab;
+    for (std::uint32_t k = 0; k < std::min<std::uint32_t>(depth, 5); ++k, t += 16) {
+      const __m512i t0 = load16(t);
+CITYPIPE_UNROLL(4)
+      for (int g = 0; g < G; ++g) wide_step<NF>(_mm512_maskz_permutexvar_epi32(all16, pos[g], t0), xg[g], pos[g]);
+    }
+    if (depth > 5) {
+      const __m512i t0 = load16(t), t1 = load16(t + 16);
+CITYPIPE_UNROLL(4)
+      for (int g = 0; g < G; ++g) wide_step<NF>(_mm512_permutex2var_epi32(t0, pos[g], t1), xg[g], pos[g]);
+      t += 32;
+    }
+    if (depth > 6) {
+      const __m512i t0 = load16(t), t1 = load16(t + 16), t2 = load16(t + 32), t3 = load16(t + 48);
+CITYPIPE_UNROLL(4)
+      for (int g = 0; g < G; ++g) {
+        const __mmask16 m5 = _mm512_test_epi32_mask(pos[g], _mm512_set1_epi32(32));
+        const __m512i a = _mm512_permutex2var_epi32(t0, pos[g], t1);
+        const __m512i b = _mm512_permutex2var_epi32(t2, pos[g], t3);
+        wide_step<NF>(_mm512_mask_blend_epi32(m5, a, b), xg[g], pos[g]);
+      }
+      t += 64;
+    }
+    if (depth > 7) {
+CITYPIPE_UNROLL(4)
+      for (int g = 0; g < G; ++g) {
+        const __mmask16 m5 = _mm512_test_epi32_mask(pos[g], _mm512_set1_epi32(32));
+        const __mmask16 m6 = _mm512_test_epi32_mask(pos[g], _mm512_set1_epi32(64));
+        const __m512i a = _mm512_permutex2var_epi32(load16(t), pos[g], load16(t + 16));
+        const __m512i b = _mm512_permutex2var_epi32(load16(t + 32), pos[g], load16(t + 48));
+        const __m512i c = _mm512_permutex2var_epi32(load16(t + 64), pos[g], load16(t + 80));
+        const __m512i d = _mm512_permutex2var_epi32(load16(t + 96), pos[g], load16(t + 112));
+        wide_step<NF>(_mm512_mask_blend_epi32(m6, _mm512_mask_blend_epi32(m5, a, b), _mm512_mask_blend_epi32(m5, c, d)),
+                      xg[g], pos[g]);
+      }
+    }
+    static_assert(wide_levels == 8);
+CITYPIPE_UNROLL(4)
+    for (int g = 0; g < G; ++g) {
+      double* a = acc + r + 16 * std::size_t(g);
+      const __m512d lo =
+          _mm512_mask_i32gather_pd(_mm512_setzero_pd(), 0xff, _mm512_maskz_extracti64x4_epi64(0xf, pos[g], 0), leaf, 8);
+      const __m512d hi =
+          _mm512_mask_i32gather_pd(_mm512_setzero_pd(), 0xff, _mm512_maskz_extracti64x4_epi64(0xf, pos[g], 1), leaf, 8);
+      _mm512_storeu_pd(a, _mm512_add_pd(_mm512_loadu_pd(a), lo));
+      _mm512_storeu_pd(a + 8, _mm512_add_pd(_mm512_loadu_pd(a + 8), hi));
+    }
+  }
+}
+
+}  // namespace
+
+void IsolationForest::score_batch_wide(const double* rows, std::size_t n, double* out) const {
+  constexpr std::size_t block = block_rows;
+  const std::size_t nf = n_features_;
+  alignas(64) std::uint32_t ranks[8 * block];
+  alignas(64) double acc[block];
+  for (std::size_t b = 0; b < n; b += block) {
+    const std::size_t m = std::min(block, n - b);
+    const std::size_t padded = (m + wide_group - 1) / wide_group * wide_group;
+    for (std::size_t f = 0; f < nf; ++f) {
+      std::uint32_t* x = ranks + f * block;
+      ranks_of(flat_.cuts[f], rows + b * nf + f, nf, m, x);
+      std::fill(x + m, x + padded, 0u);
+      for (std::size_t r = 0; r < padded; ++r) x[r] = x[r] << 3 | 7;
+    }
+    std::fill(acc, acc + padded, 0.0);
+    for (const auto& t : flat_.trees) {
+      const std::uint32_t* tab = flat_.level.data() + t.levels;
+      const double* leaf = flat_.leaf.data() + t.leaves;
+      switch (nf) {
+        case 1: wide_tree<1>(tab, t.depth, leaf, ranks, padded, acc); break;
+        case 2: wide_tree<2>(tab, t.depth, leaf, ranks, padded, acc); break;
+        case 3: wide_tree<3>(tab, t.depth, leaf, ranks, padded, acc); break;
+        case 4: wide_tree<4>(tab, t.depth, leaf, ranks, padded, acc); break;
+        case 5: wide_tree<5>(tab, t.depth, leaf, ranks, padded, acc); break;
+        case 6: wide_tree<6>(tab, t.depth, leaf, ranks, padded, acc); break;
+        case 7: wide_tree<7>(tab, t.depth, leaf, ranks, padded, acc); break;
+        default: wide_tree<8>(tab, t.depth, leaf, ranks, padded, acc); break;
+      }
+    }
+    const double k = trees_.empty() ? 1.0 : static_cast<double>(trees_.size());
+    for (std::size_t r = 0; r < m; ++r) out[b + r] = to_score(acc[r] / k);
+  }
+}
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
 
 void IsolationForest::score_batch_nodes(const double* rows, std::size_t n, double* out) const {
   // A block of rows goes through one tree at a time, so that the tree stays

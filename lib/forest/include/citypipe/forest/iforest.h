@@ -103,6 +103,7 @@ class IsolationForest {
   void flatten();
   void score_batch_nodes(const double* rows, std::size_t n, double* out) const;
   void score_batch_flat(const double* rows, std::size_t n, double* out) const;
+  void score_batch_wide(const double* rows, std::size_t n, double* out) const;
 
   // The trees again, for score_batch with AVX2: each padded to a complete
   // binary tree in heap order (a leaf above the bottom becomes splits that
@@ -110,17 +111,21 @@ class IsolationForest {
   // distinct splits of its feature. x >= split is then rank(x) >= rank(split),
   // rank(v) being how many cuts are <= v: exact, and integer compares. The top
   // levels are walked eight rows per vector (a level's nodes are a table
-  // indexed by lane), the rest row by row.
+  // indexed by lane), the rest row by row. With AVX-512 and trees of at most
+  // 8 levels (psi <= 256), every level is walked sixteen rows per vector.
   struct Flat {
     struct Tree {
       std::uint32_t nodes, tables, leaves, depth;  // offsets into node, table, leaf
+      std::uint32_t levels;                        // offset into level
     };
     std::vector<std::vector<double>> cuts;  // per feature, sorted, distinct
     std::vector<std::uint64_t> node;        // heap order: rank of the split | column offset << 32
     std::vector<std::uint32_t> table;       // top levels: rank | feature << 28, 8 entries at least
+    std::vector<std::uint32_t> level;       // every level as table does, 16 entries at least
     std::vector<double> leaf;               // path length at each bottom slot
     std::vector<Tree> trees;
     bool usable = false;  // else the nodes are walked (no AVX2, deep trees, many fields)
+    bool wide = false;    // usable, and level is walked with AVX-512
   };
 
   std::vector<IsolationTree> trees_;
