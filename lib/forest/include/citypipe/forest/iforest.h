@@ -104,6 +104,7 @@ class IsolationForest {
   void score_batch_nodes(const double* rows, std::size_t n, double* out) const;
   void score_batch_flat(const double* rows, std::size_t n, double* out) const;
   void score_batch_wide(const double* rows, std::size_t n, double* out) const;
+  void score_batch_narrow(const double* rows, std::size_t n, double* out) const;
 
   // The trees again, for score_batch with AVX2: each padded to a complete
   // binary tree in heap order (a leaf above the bottom becomes splits that
@@ -112,20 +113,23 @@ class IsolationForest {
   // rank(v) being how many cuts are <= v: exact, and integer compares. The top
   // levels are walked eight rows per vector (a level's nodes are a table
   // indexed by lane), the rest row by row. With AVX-512 and trees of at most
-  // 8 levels (psi <= 256), every level is walked sixteen rows per vector.
+  // 8 levels (psi <= 256), every level is walked sixteen rows per vector, or
+  // 32 when the ranks fit in 16 bits with the feature.
   struct Flat {
     struct Tree {
       std::uint32_t nodes, tables, leaves, depth;  // offsets into node, table, leaf
-      std::uint32_t levels;                        // offset into level
+      std::uint32_t levels, levels16;              // offsets into level, level16
     };
     std::vector<std::vector<double>> cuts;  // per feature, sorted, distinct
     std::vector<std::uint64_t> node;        // heap order: rank of the split | column offset << 32
     std::vector<std::uint32_t> table;       // top levels: rank | feature << 28, 8 entries at least
-    std::vector<std::uint32_t> level;       // every level as table does, 16 entries at least
+    std::vector<std::uint32_t> level;       // every level, rank << 3 | feature, 16 entries at least
+    std::vector<std::uint16_t> level16;     // the same in 16 bits, 32 entries at least
     std::vector<double> leaf;               // path length at each bottom slot
     std::vector<Tree> trees;
     bool usable = false;  // else the nodes are walked (no AVX2, deep trees, many fields)
     bool wide = false;    // usable, and level is walked with AVX-512
+    bool narrow = false;  // wide, and level16 is walked instead: every rank fits in 13 bits
   };
 
   std::vector<IsolationTree> trees_;
