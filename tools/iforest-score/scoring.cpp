@@ -1,6 +1,7 @@
 #include "scoring.h"
 
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -19,12 +20,15 @@ namespace {
 
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 constexpr std::size_t batch_rows = 256;
+constexpr std::size_t tail_room = 256;  // the fixed pieces after a record: under 100 bytes with today's names
 
 // The fixed bytes between the fields this tool adds, spelled once from the
 // names of the record contract: ,"anomaly":true,"severity":" and ","reasons":[
 const std::string after_score_true = fmt::format(",\"{}\":true,\"{}\":\"", field::anomaly, field::severity);
 const std::string after_score_false = fmt::format(",\"{}\":false,\"{}\":\"", field::anomaly, field::severity);
 const std::string before_reasons = fmt::format("\",\"{}\":[", field::reasons);
+const std::string score_first = fmt::format("\"{}\":", field::score);
+const std::string score_next = "," + score_first;
 
 // The measurements (one rule, record_fields.h) other than --by, and other than
 // the score this tool writes, so that rescoring a scored stream does not feed
@@ -77,21 +81,34 @@ std::string_view key_of(const JsonRecord& r, const std::string& by, std::string&
 
 // The score rounded to 4 decimals, as append_json_number would print it, but
 // without the general shortest-round-trip search (a tenth of the run time).
-void append_score(std::string& out, double s) {
+// Writes at most 6 bytes at to; returns how many.
+std::size_t put_score(char* to, double s) {
   if (std::isnan(s)) {
-    out += "null";
-    return;
+    std::memcpy(to, "null", 4);
+    return 4;
   }
   auto k = static_cast<unsigned>(std::lround(std::clamp(s, 0.0, 1.0) * 1e4));
   if (k == 0 || k == 10000) {
-    out += k == 0 ? '0' : '1';
-    return;
+    *to = k == 0 ? '0' : '1';
+    return 1;
   }
   char digits[6] = {'0', '.', static_cast<char>('0' + k / 1000), static_cast<char>('0' + k / 100 % 10),
                     static_cast<char>('0' + k / 10 % 10), static_cast<char>('0' + k % 10)};
   std::size_t len = 6;
   while (digits[len - 1] == '0') --len;
-  out.append(digits, len);
+  std::memcpy(to, digits, len);
+  return len;
+}
+
+// A record's text as ObjectWriter(out, raw) starts from it: without trailing
+// blanks and its closing brace; empty tells that no member precedes.
+std::string_view object_prefix(std::string_view raw, bool& empty) {
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!raw.empty() && is_space(raw.back())) raw.remove_suffix(1);
+  if (!raw.empty() && raw.back() == '}') raw.remove_suffix(1);
+  while (!raw.empty() && is_space(raw.back())) raw.remove_suffix(1);
+  empty = !raw.empty() && raw.back() == '{';
+  return raw;
 }
 
 // Records waiting to be scored together: their text, rows, keys and what the
@@ -108,8 +125,10 @@ class Batch {
   void add_control(std::string_view line) { controls_.emplace_back(n_, std::string(line)); }
 
   void add(const JsonRecord& r, const double* x, bool complete, std::string_view key) {
-    raw_.append(r.raw());
+    bool empty = false;
+    raw_.append(object_prefix(r.raw(), empty));
     raw_end_.push_back(raw_.size());
+    empty_.push_back(empty ? 1 : 0);
     rows_.insert(rows_.end(), x, x + nf_);
     complete_.push_back(complete ? 1 : 0);
     all_complete_ = all_complete_ && complete;
@@ -188,18 +207,24 @@ class Batch {
       const bool anomaly = forest_says || !rule_reasons.empty();
       anomalies_ += anomaly ? 1 : 0;
       fallbacks_ += fallback_[i];
-      ObjectWriter w(out, raw);
-      w.key(field::score);
-      append_score(out, s);
-      out += anomaly ? after_score_true : after_score_false;
-      out += severity_name(sev);
-      out += before_reasons;
-      std::size_t mark = out.size();
-      if (forest_says) out += "\"iforest\"";
-      if (!rule_reasons.empty()) out.append(rule_reasons.substr(out.size() == mark ? 1 : 0));
-      if (fallback_[i]) out += out.size() == mark ? "\"fallback:global\"" : ",\"fallback:global\"";
-      out += ']';
-      w.finish();
+      // The record, then what this tool adds, put together in one piece.
+      out += raw;
+      char tail[tail_room];
+      std::size_t len = 0;
+      auto put = [&](std::string_view piece) {
+        std::memcpy(tail + len, piece.data(), piece.size());
+        len += piece.size();
+      };
+      put(empty_[i] ? score_first : score_next);
+      len += put_score(tail + len, s);
+      put(anomaly ? after_score_true : after_score_false);
+      put(severity_name(sev));
+      put(before_reasons);
+      if (forest_says) put("\"iforest\"");
+      out.append(tail, len);
+      if (!rule_reasons.empty()) out.append(rule_reasons.substr(forest_says ? 0 : 1));
+      if (fallback_[i]) out += forest_says || !rule_reasons.empty() ? ",\"fallback:global\"" : "\"fallback:global\"";
+      out += "]}\n";
       tool.out().commit();
     }
     write_controls(tool, n_);
@@ -229,6 +254,7 @@ class Batch {
     all_complete_ = true;
     raw_.clear();
     raw_end_.clear();
+    empty_.clear();
     rows_.clear();
     complete_.clear();
     rule_severity_.clear();
@@ -242,6 +268,7 @@ class Batch {
   bool all_complete_ = true;
   std::string raw_;
   std::vector<std::size_t> raw_end_;
+  std::vector<std::uint8_t> empty_;  // the record had no members
   std::vector<double> rows_;
   std::vector<std::uint8_t> complete_;
   std::vector<std::string> keys_;
