@@ -224,7 +224,7 @@ class Batch {
       out.append(tail, len);
       if (!rule_reasons.empty()) out.append(rule_reasons.substr(forest_says ? 0 : 1));
       if (fallback_[i]) out += forest_says || !rule_reasons.empty() ? ",\"fallback:global\"" : "\"fallback:global\"";
-      out += "]}\n";
+      out.append("]}\n", 3);
       tool.out().commit();
     }
     write_controls(tool, n_);
