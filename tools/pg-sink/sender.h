@@ -130,7 +130,7 @@ class Sender {
   std::optional<std::chrono::steady_clock::time_point> failing_since_;
   std::chrono::milliseconds backoff_{100};
   // Whether to try plan_.fast_sql: off after a unique violation late in a
-  // range (one at the first row costs nothing) or at a row not named, on
+  // range (one at the first row costs a send) or at a row not named, on
   // again after a staged range that was all new.
   bool optimistic_ = true;
   std::uint64_t prepared_ = static_cast<std::uint64_t>(-1);  // plan generation of the session
