@@ -259,4 +259,20 @@ bool CopyEncoder::append_text(std::string& out, col_type t, const JsonField& f,
   return true;
 }
 
+std::uint64_t copy_failed_row(std::string_view context) {
+  // The innermost context line comes first; a trigger's lines may follow.
+  static constexpr std::string_view copy = "COPY ", line = ", line ";
+  if (context.substr(0, copy.size()) != copy) return 0;
+  const std::size_t eol = context.find('\n');
+  const std::string_view first = context.substr(0, eol);
+  const std::size_t at = first.find(line);
+  if (at == std::string_view::npos) return 0;
+  std::uint64_t n = 0;
+  std::size_t i = at + line.size();
+  const std::size_t digits = i;
+  for (; i < first.size() && first[i] >= '0' && first[i] <= '9'; ++i) n = n * 10 + static_cast<std::uint64_t>(first[i] - '0');
+  if (i == digits || (i < first.size() && first[i] != ',' && first[i] != ':')) return 0;
+  return n;
+}
+
 }  // namespace citypipe::pg

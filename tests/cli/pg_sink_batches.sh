@@ -112,3 +112,21 @@ assert_eq "$seen" 3 "FILE -: a record on the live pipe after the file is committ
 exec 3>&-
 rc=0; wait $sink || rc=$?
 assert_eq "$rc" 0 "FILE -: exit 0 at end of input"
+
+# --key, a batch that meets an existing key at its 15th row: the 14 rows
+# before it are new and go by COPY, the rest through the stage; the next
+# batch, all new, by COPY again. A trigger notes which way each row came.
+sql "create table via (id bigint, ts timestamptz, v bigint); create unique index on via (id);
+     create table via_log (id bigint, staged boolean);
+     create function via_note() returns trigger language plpgsql as
+       \$\$ begin insert into via_log values (new.id, current_query() like '%pg_sink_stage%'); return new; end \$\$;
+     create trigger via_note before insert on via for each row execute function via_note();
+     insert into via values (15, now(), 0)"
+sql "truncate via_log"
+gen 1 60 > "$T/via"
+assert_status 0 "--key: a batch meeting an existing key" -- pg-sink -t via --key id --workers 1 --batch-rows 30 "$T/via"
+assert_eq "$(sql "select count(*), sum(id) from via")" "60|1830" "--key: every key once"
+assert_eq "$(sql "select string_agg(format('%s-%s %s', min, max, staged), ', ' order by min) from
+  (select min(id), max(id), staged from (select id, staged, id - row_number() over (partition by staged order by id) g
+   from via_log) s group by staged, g) r")" \
+  "1-14 f, 15-30 t, 31-60 f" "--key: new rows before the existing key by COPY, the rest of the batch staged, the next batch by COPY"

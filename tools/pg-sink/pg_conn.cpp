@@ -9,6 +9,8 @@
 #include <limits>
 #include <memory>
 
+#include "citypipe/pg/copy_encoder.h"
+
 namespace pgsink {
 
 namespace {
@@ -138,6 +140,8 @@ Result Connection::classify(PGresult* res) const {
   const std::string_view code = state != nullptr ? state : "";
   Result r;
   r.state = std::string(code);
+  if (const char* context = PQresultErrorField(res, PG_DIAG_CONTEXT); context != nullptr)
+    r.failed_row = citypipe::pg::copy_failed_row(context);
   r.message = one_line(PQresultErrorMessage(res));
   if (r.message.empty()) r.message = one_line(PQerrorMessage(conn_));
   if (PQstatus(conn_) == CONNECTION_BAD || code.empty() || transient(code))

@@ -23,6 +23,7 @@ struct Result {
   std::string message;  // the server's or libpq's message, one line
   std::string state;    // the SQLSTATE, when the server sent one
   std::int64_t inserted = -1;  // after copy_end: rows an INSERT after the COPY inserted
+  std::uint64_t failed_row = 0;  // a COPY that failed: the row it stopped at, 1-based (0: not said)
   bool ok() const { return kind == failure::none; }
 };
 

@@ -122,20 +122,30 @@ void Sender::send_loop() {
 }
 
 void Sender::send_batch(Batch& b) {
-  std::vector<std::pair<std::size_t, std::size_t>> todo{{0, b.rows.size()}};
+  struct Range {
+    std::size_t lo, hi;
+    bool staged;  // known to hold an existing key: straight to the stage
+  };
+  std::vector<Range> todo{{0, b.rows.size(), false}};
   while (!todo.empty()) {
-    auto [lo, hi] = todo.back();
+    const auto [lo, hi, staged] = todo.back();
     todo.pop_back();
-    Result r = send_range(b, lo, hi);
+    std::size_t fresh = 0;
+    Result r = send_range(b, lo, hi, staged, fresh);
     while (r.kind == failure::connection) {
       if (Status s = reconnect(r); !s.is_ok()) {
         b.error = refused_login() ? failure::fatal : failure::connection;
         b.message = s.message();
         return;
       }
-      r = send_range(b, lo, hi);
+      r = send_range(b, lo, hi, staged, fresh);
     }
-    if (r.kind == failure::none) {
+    if (fresh > 0) {
+      // The rows before the first existing key are new: they go by COPY
+      // again, the rest through the stage.
+      todo.push_back({lo + fresh, hi, true});
+      todo.push_back({lo, lo + fresh, false});
+    } else if (r.kind == failure::none) {
       b.committed += hi - lo;
       b.done += hi - lo;
       failing_since_.reset();
@@ -146,8 +156,8 @@ void Sender::send_batch(Batch& b) {
       } else {
         // Halve until the refused rows stand alone; the rest commits.
         const std::size_t mid = lo + (hi - lo) / 2;
-        todo.emplace_back(mid, hi);
-        todo.emplace_back(lo, mid);
+        todo.push_back({mid, hi, false});
+        todo.push_back({lo, mid, false});
       }
     } else {
       b.error = failure::fatal;
@@ -159,16 +169,27 @@ void Sender::send_batch(Batch& b) {
 
 // Idempotent batches are mostly new rows: a plain COPY into the table commits
 // them at COPY speed. The COPY is one transaction, so a unique violation
-// leaves nothing behind, and the batch goes again through the stage and
-// INSERT ... ON CONFLICT DO NOTHING, with the same result as if it had gone
-// that way at once.
-Result Sender::send_range(const Batch& b, std::size_t lo, std::size_t hi) {
+// leaves nothing behind, and the rows go again through the stage and
+// INSERT ... ON CONFLICT DO NOTHING, with the same result as if they had gone
+// that way at once. The server names the row the COPY stopped at: the rows
+// before it are new, and fresh says how many, for the caller to send them by
+// COPY again (a replay's batches stop at their first row: nothing to resend).
+Result Sender::send_range(const Batch& b, std::size_t lo, std::size_t hi, bool staged, std::size_t& fresh) {
+  fresh = 0;
   if (prepared_ != plan_.generation)
     if (Result r = prepare_session(); !r.ok()) return r;
-  if (!plan_.fast_sql.empty() && optimistic_) {
+  if (!plan_.fast_sql.empty() && optimistic_ && !staged) {
     Result r = copy_range(plan_.fast_sql, b, lo, hi);
     if (r.state != "23505") return r;
-    optimistic_ = false;
+    const std::uint64_t at = r.failed_row;
+    if (at >= 2 && at <= hi - lo) {
+      fresh = at - 1;
+      // A conflict late in the range cost a COPY of most of it: the next
+      // ranges go through the stage until one is all new.
+      if (2 * fresh >= hi - lo) optimistic_ = false;
+      return r;
+    }
+    if (at != 1) optimistic_ = false;  // where is not known
   }
   Result r = copy_range(plan_.copy_sql, b, lo, hi);
   if (!plan_.fast_sql.empty() && r.ok() && r.inserted == static_cast<std::int64_t>(hi - lo)) optimistic_ = true;

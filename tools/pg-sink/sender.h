@@ -105,7 +105,7 @@ class Sender {
   citypipe::Status refused(const Result& r);
   void send_loop();
   void send_batch(Batch& b);
-  Result send_range(const Batch& b, std::size_t lo, std::size_t hi);
+  Result send_range(const Batch& b, std::size_t lo, std::size_t hi, bool staged, std::size_t& fresh);
   Result copy_range(const std::string& sql, const Batch& b, std::size_t lo, std::size_t hi);
   bool stopped() const { return broken_ || halted_; }  // under mutex_
   // Waits on wake_ until done(), calling on_wait_ between slices.
@@ -129,8 +129,9 @@ class Sender {
   // The thread's own once it runs (the calling thread's before).
   std::optional<std::chrono::steady_clock::time_point> failing_since_;
   std::chrono::milliseconds backoff_{100};
-  // Whether to try plan_.fast_sql: off after a unique violation (a replay
-  // goes on conflicting), on again after a staged batch that was all new.
+  // Whether to try plan_.fast_sql: off after a unique violation late in a
+  // range (one at the first row costs a send) or at a row not named, on
+  // again after a staged range that was all new.
   bool optimistic_ = true;
   std::uint64_t prepared_ = static_cast<std::uint64_t>(-1);  // plan generation of the session
   std::atomic<std::uint64_t> reconnects_{0};

@@ -124,3 +124,13 @@ TEST_CASE("spans say where each column's value went", "[copy]") {
     }
   }
 }
+
+TEST_CASE("the row a failed COPY stopped at, from the error's context", "[copy]") {
+  CHECK(copy_failed_row("COPY bench_k, line 12") == 12);
+  CHECK(copy_failed_row("COPY t, line 3, column v: \"x\"") == 3);
+  CHECK(copy_failed_row("COPY t, line 7: \"7\t2026-01-01\"") == 7);
+  CHECK(copy_failed_row("COPY t, line 5\nPL/pgSQL function f() line 2 at RAISE") == 5);
+  CHECK(copy_failed_row("PL/pgSQL function f() line 2 at RAISE\nCOPY t, line 5") == 0);
+  CHECK(copy_failed_row("COPY t, line x") == 0);
+  CHECK(copy_failed_row("") == 0);
+}

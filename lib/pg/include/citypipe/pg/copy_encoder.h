@@ -26,6 +26,11 @@ struct FieldSpan {
   std::size_t begin = 0, end = 0;
 };
 
+// The row a failed COPY FROM STDIN stopped at, 1-based, from the error's
+// context ("COPY t, line 12" or "COPY t, line 12, column v: ..."), which the
+// server gives in both formats (in binary, lines are rows); 0 when it names none.
+std::uint64_t copy_failed_row(std::string_view context);
+
 class CopyEncoder {
  public:
   // binary: every type must be binary_supported.
