@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include <emmintrin.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -27,6 +28,26 @@ bool starts_with(const unsigned char* head, std::size_t n, const unsigned char* 
   partial = partial || k < m;
   return k == m;
 }
+// The newlines in [p, p + n), sixteen bytes at a time (SSE2 is in every x86-64).
+std::uint64_t count_newlines(const char* p, std::size_t n) {
+  std::uint64_t count = 0;
+  std::size_t i = 0;
+  const __m128i newline = _mm_set1_epi8('\n');
+  while (i + 16 <= n) {
+    // Byte counters, summed before any of them can pass 255.
+    __m128i counts = _mm_setzero_si128();
+    for (int k = 0; k < 255 && i + 16 <= n; ++k, i += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+      counts = _mm_sub_epi8(counts, _mm_cmpeq_epi8(v, newline));
+    }
+    const __m128i sums = _mm_sad_epu8(counts, _mm_setzero_si128());
+    count += static_cast<std::uint64_t>(_mm_cvtsi128_si64(sums)) +
+             static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
+  }
+  for (; i < n; ++i) count += p[i] == '\n';
+  return count;
+}
+
 }  // namespace
 
 // The decompressor of a compressed input (gzip by zlib, or zstd) and its input
@@ -281,6 +302,62 @@ bool LineReader::next(Line& line) {
     if (len > 0 && start[len - 1] == '\r') --len;
     line = Line{std::string_view(start, len), buf_.size() - (begin_ - consumed), &display_name_,
                 line_no_, false, false};
+    return true;
+  }
+}
+
+bool LineReader::next_block(LineBlock& block) {
+  if (!status_.is_ok()) return false;
+  for (;;) {
+    if (fd_ < 0 || (eof_ && begin_ == end_)) {
+      if (!open_next_file()) return false;
+      continue;
+    }
+    const char* start = buf_.data() + begin_;
+    const std::size_t avail = end_ - begin_;
+    const char* last = skipping_ ? nullptr : static_cast<const char*>(::memrchr(start, '\n', avail));
+    if (!skipping_ && last == nullptr && !eof_ && avail < max_line_ + 1) {
+      if (!fill() && (!status_.is_ok() || stop_requested())) return false;
+      continue;
+    }
+    if (skipping_ || (last == nullptr && !eof_)) {
+      // An over-long line or its rest: next() knows them. A line it returns
+      // after the rest is put back, for the block path.
+      Line line;
+      if (!next(line)) return false;
+      if (!line.continues) {
+        begin_ = static_cast<std::size_t>(line.text.data() - buf_.data());
+        --line_no_;
+        continue;
+      }
+      if (block.storage.size() < line.text.size() + padding_) block.storage.resize(line.text.size() + padding_);
+      std::memcpy(block.storage.data(), line.text.data(), line.text.size());
+      block.text = std::string_view(block.storage.data(), line.text.size());
+      block.capacity = block.storage.size();
+      block.file = line.file;
+      block.first_line = line.number;
+      block.lines = 1;
+      block.too_long = true;
+      return true;
+    }
+    // The block takes the buffer whole; reading goes on in the block's old
+    // storage, from the partial line after the block's lines.
+    const std::size_t from = begin_;
+    const std::size_t len = last != nullptr ? static_cast<std::size_t>(last - start) + 1 : avail;
+    const std::size_t tail = avail - len;
+    const std::size_t size = buf_.size();
+    block.storage.swap(buf_);
+    if (buf_.size() < size) buf_.resize(size);
+    std::memcpy(buf_.data(), block.storage.data() + from + len, tail);
+    begin_ = 0;
+    end_ = tail;
+    block.text = std::string_view(block.storage.data() + from, len);
+    block.capacity = block.storage.size() - from;
+    block.file = &display_name_;
+    block.first_line = line_no_ + 1;
+    block.lines = count_newlines(block.text.data(), len) + (last == nullptr ? 1 : 0);
+    block.too_long = false;
+    line_no_ += block.lines;
     return true;
   }
 }

@@ -1,6 +1,7 @@
 #include "citypipe/core/tool.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <regex>
 
 #include <fmt/format.h>
@@ -10,6 +11,7 @@
 #include "citypipe/core/control.h"
 #include "citypipe/core/metrics.h"
 #include "citypipe/core/option_checks.h"
+#include "citypipe/core/ordered_pool.h"
 #include "citypipe/core/signals.h"
 #include "citypipe/core/suggest.h"
 #include "citypipe/core/version.h"
@@ -286,30 +288,155 @@ bool RecordInput::next(JsonRecord& record) {
       continue;
     }
     if (is_control_line(line_.text)) {
-      ++control_lines_;
-      if (control_) {
-        if (!control_(line_.text)) return false;
-      } else {
-        std::string& buf = tool_.out().buffer();
-        buf.append(line_.text);
-        buf.push_back('\n');
-        tool_.out().commit();
-      }
+      if (!handle_control(line_.text)) return false;
       continue;
     }
     if (!parser_.parse(line_.text, line_.capacity, record, error_)) {
       if (!tool_.bad_input().report(*line_.file, line_.number, error_, line_.text)) return false;
       continue;
     }
-    ++tool_.stats().in;
+    took(1);
     if (tool_.watching_) tool_.see_fields(record);
-    if (++since_metrics_ == 4096) {
-      since_metrics_ = 0;
-      tool_.update_metrics();
-    }
     return true;
   }
   return false;
+}
+
+bool RecordInput::handle_control(std::string_view line) {
+  ++control_lines_;
+  if (control_) return control_(line);
+  std::string& buf = tool_.out().buffer();
+  buf.append(line);
+  buf.push_back('\n');
+  tool_.out().commit();
+  return true;
+}
+
+// Counts good records; the metrics file is rewritten every few thousand.
+bool RecordInput::took(std::uint64_t records) {
+  tool_.stats().in += records;
+  since_metrics_ += static_cast<std::uint32_t>(records);
+  if (since_metrics_ >= 4096) {
+    since_metrics_ = 0;
+    tool_.update_metrics();
+  }
+  return true;
+}
+
+// On a worker: splits the block into lines and parses each; what to do with
+// bad and control lines is decided later, in order, by take_batch.
+void RecordInput::parse_batch(RecordBatch& b, BatchHandler& handler, JsonParser& parser,
+                              std::size_t worker) const {
+  b.lines_.clear();
+  b.reasons_.clear();
+  b.rows_.clear();
+  handler.clear(b, worker);
+  const std::string_view text = b.block_.text;
+  const std::size_t max_line = tool_.opts_.max_line_bytes;
+  JsonRecord record;
+  std::string error;
+  for (std::size_t from = 0; from < text.size();) {
+    const auto* nl = static_cast<const char*>(std::memchr(text.data() + from, '\n', text.size() - from));
+    const std::size_t end = nl != nullptr ? static_cast<std::size_t>(nl - text.data()) : text.size();
+    std::size_t size = end - from;
+    RecordBatch::kind what = RecordBatch::kind::good;
+    if (size > max_line) {  // as LineReader::next() marks it: CR and all
+      what = RecordBatch::kind::too_long;
+    } else {
+      if (size > 0 && text[end - 1] == '\r') --size;
+      const std::string_view line = text.substr(from, size);
+      if (is_control_line(line)) {
+        what = RecordBatch::kind::control;
+      } else if (!parser.parse(line, b.block_.capacity - from, record, error)) {
+        what = RecordBatch::kind::bad;
+        b.reasons_.push_back(error);
+      } else {
+        b.rows_.push_back(static_cast<std::uint32_t>(b.lines_.size()));
+        if (auto reason = handler.parse(record, b, worker)) {
+          b.rows_.pop_back();
+          what = RecordBatch::kind::bad;
+          b.reasons_.push_back(std::move(*reason));
+        }
+      }
+    }
+    b.lines_.push_back({static_cast<std::uint32_t>(from), static_cast<std::uint32_t>(size), what});
+    from = end + 1;
+  }
+}
+
+// In input order: the batch's runs of good records to the tool, and its other
+// lines to the bad-input policy or the control handler, as next() would.
+bool RecordInput::take_batch(RecordBatch& b, BatchHandler& handler) {
+  std::size_t row = 0, run = 0, bad = 0;
+  auto take_run = [&] {
+    const std::size_t count = row - run;
+    if (count == 0) return true;
+    took(count);
+    for (std::size_t r = run; r < row && tool_.watching_; ++r) tool_.watch_line(b.row_line(r));
+    const bool go_on = handler.take(b, run, count);
+    run = row;
+    return go_on && tool_.out().ok();
+  };
+  for (std::size_t i = 0; i < b.lines_.size(); ++i) {
+    const RecordBatch::kind what = b.lines_[i].what;
+    if (what == RecordBatch::kind::good) {
+      ++row;
+      continue;
+    }
+    if (!take_run()) return false;
+    const std::uint64_t number = b.block_.first_line + i;
+    bool go_on = true;
+    switch (what) {
+      case RecordBatch::kind::control: go_on = handle_control(b.line(i)); break;
+      case RecordBatch::kind::bad:
+        go_on = tool_.bad_input().report(*b.block_.file, number, b.reasons_[bad++], b.line(i));
+        break;
+      case RecordBatch::kind::too_long:
+        go_on = reject_too_long(Line{b.line(i), 0, b.block_.file, number, true, false});
+        break;
+      case RecordBatch::kind::good: break;
+    }
+    if (!go_on) return false;
+  }
+  return take_run();
+}
+
+void RecordInput::replay(BatchHandler& handler, std::size_t threads) {
+  if (!open_status_.is_ok() || tool_.bad_input().stopped() || !tool_.out().ok()) return;
+  threads = std::max<std::size_t>(threads, 1);
+  std::vector<JsonParser> parsers(threads);
+  OrderedPool<std::unique_ptr<RecordBatch>> pool(
+      threads, 2 * threads + 2,
+      [&](std::unique_ptr<RecordBatch>& b, std::size_t worker) { parse_batch(*b, handler, parsers[worker], worker); });
+  bool stop = false;
+  // Takes back the oldest parsed batch (waiting for it if wait); false if none.
+  auto take = [&](bool wait) {
+    std::unique_ptr<RecordBatch>* b = pool.oldest(wait);
+    if (b == nullptr) return false;
+    if (!stop && !take_batch(**b, handler)) stop = true;
+    pool.release();
+    return true;
+  };
+  while (!stop) {
+    while (take(false)) {
+    }
+    if (pool.full()) take(true);
+    if (stop) break;
+    std::unique_ptr<RecordBatch>& b = pool.next_free();
+    if (!b) b = handler.make_batch();
+    if (!reader_.next_block(b->block_)) break;
+    if (b->block_.too_long) {  // reported here, in order: first everything before it
+      while (take(true)) {
+      }
+      if (stop) break;
+      const LineBlock& l = b->block_;
+      if (!reject_too_long(Line{l.text, l.capacity, l.file, l.first_line, true, true})) break;
+      continue;
+    }
+    pool.submit();
+  }
+  while (take(true)) {
+  }
 }
 
 bool RecordInput::reject_too_long(const Line& line) {

@@ -5,13 +5,13 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <thread>
 
 #include <poll.h>
 
 #include <fmt/format.h>
 
 #include "citypipe/core/json_write.h"
-#include "citypipe/core/ordered_pool.h"
 #include "citypipe/core/signals.h"
 
 namespace citypipe {
@@ -447,158 +447,74 @@ void WindowAgg::checkpoint(Control& c) {
   }
 }
 
-// A replay of files: this thread reads lines into chunks, worker threads
-// parse them, and this thread feeds their rows to the engine in input order,
-// so the output is the same as from one thread.
-struct WindowAgg::Chunk {
-  // Filled by the reading thread.
-  std::string text;                   // the lines, each ended by '\n', then padding
-  std::vector<std::uint32_t> ends;    // where each line ends in text
-  std::string file;
-  std::uint64_t first_line = 0;       // the chunk's lines are numbered on from here
-  // Filled by a worker.
-  std::vector<std::uint8_t> good;     // per line
-  std::vector<std::string> reasons;   // per bad line, in order
-  std::vector<time_ms> times;         // per good line
-  std::vector<double> values;         // per good line x fields
-  std::vector<std::uint8_t> trues;    // per good line x true counters
-  std::string keys;                   // look-up keys of the good lines, one after another
-  std::vector<std::uint32_t> key_ends;
+// A replay of files: RecordInput reads batches of lines, worker threads parse
+// them into rows, and this thread feeds the rows to the engine in input
+// order, so the output is the same as from one thread.
+class WindowAgg::Replay : public BatchHandler {
+ public:
+  Replay(WindowAgg& agg, std::size_t threads) : agg_(agg), slots_(threads, agg.make_slots()) {}
 
-  std::string_view line(std::size_t i) const {
-    const std::uint32_t from = i == 0 ? 0 : ends[i - 1] + 1;
-    return std::string_view(text).substr(from, ends[i] - from);
+  std::unique_ptr<RecordBatch> make_batch() override { return std::make_unique<Rows>(); }
+
+  void clear(RecordBatch& batch, std::size_t) override {
+    Rows& r = static_cast<Rows&>(batch);
+    r.times.clear(), r.values.clear(), r.trues.clear(), r.keys.clear(), r.key_ends.clear();
   }
-  std::size_t lines() const { return ends.size(); }
+
+  std::optional<std::string> parse(const JsonRecord& rec, RecordBatch& batch, std::size_t worker) override {
+    Rows& r = static_cast<Rows&>(batch);
+    const std::size_t nf = agg_.fields_.size(), nt = agg_.trues_.size();
+    const std::size_t key_from = r.keys.size();
+    r.values.resize(r.values.size() + nf);
+    r.trues.resize(r.trues.size() + nt);
+    Row row{0, r.values.data() + r.values.size() - nf, r.trues.data() + r.trues.size() - nt, &r.keys};
+    if (auto bad = agg_.extract(rec, slots_[worker], row)) {
+      r.keys.resize(key_from);
+      r.values.resize(r.values.size() - nf);
+      r.trues.resize(r.trues.size() - nt);
+      return bad;
+    }
+    r.times.push_back(row.time);
+    r.key_ends.push_back(static_cast<std::uint32_t>(r.keys.size()));
+    return std::nullopt;
+  }
+
+  bool take(RecordBatch& batch, std::size_t first, std::size_t count) override {
+    const Rows& r = static_cast<const Rows&>(batch);
+    const std::size_t nf = agg_.fields_.size(), nt = agg_.trues_.size();
+    Partition& p = agg_.plain_;
+    for (std::size_t i = first; i < first + count; ++i) {
+      const std::uint32_t key_from = i == 0 ? 0 : r.key_ends[i - 1];
+      const std::string_view lookup = std::string_view(r.keys).substr(key_from, r.key_ends[i] - key_from);
+      const std::uint32_t id = agg_.key_id(p, lookup, nullptr, r.row_line(i));
+      agg_.add(p, id, r.times[i], std::span(r.values).subspan(i * nf, nf), std::span(r.trues).subspan(i * nt, nt),
+               r.row_line(i), 0);
+      if (!agg_.emit_per_chunk_) agg_.emit(p);
+    }
+    agg_.emit(p);  // before what ends the run: a control line, a strict stop
+    return true;
+  }
+
+ private:
+  // The rows of one batch, column by column.
+  struct Rows : RecordBatch {
+    std::vector<time_ms> times;
+    std::vector<double> values;       // rows x fields
+    std::vector<std::uint8_t> trues;  // rows x true counters
+    std::string keys;                 // look-up keys, one after another
+    std::vector<std::uint32_t> key_ends;
+  };
+
+  WindowAgg& agg_;
+  std::vector<Slots> slots_;  // per worker
 };
-
-void WindowAgg::parse_chunk(Chunk& c, JsonParser& parser, Slots& slots) const {
-  c.good.assign(c.lines(), 0);
-  c.reasons.clear(), c.times.clear(), c.values.clear(), c.trues.clear(), c.keys.clear(), c.key_ends.clear();
-  JsonRecord rec;
-  std::string error;
-  std::vector<double> values(fields_.size());
-  std::vector<std::uint8_t> trues(trues_.size());
-  for (std::size_t i = 0; i < c.lines(); ++i) {
-    const std::string_view line = c.line(i);
-    if (is_control_line(line)) {
-      c.good[i] = 2;
-      continue;
-    }
-    const std::size_t capacity = c.text.size() - static_cast<std::size_t>(line.data() - c.text.data());
-    if (!parser.parse(line, capacity, rec, error)) {
-      c.reasons.push_back(error);
-      continue;
-    }
-    const std::size_t key_from = c.keys.size();
-    Row row{0, values.data(), trues.data(), &c.keys};
-    if (auto bad = extract(rec, slots, row)) {
-      c.keys.resize(key_from);
-      c.reasons.push_back(std::move(*bad));
-      continue;
-    }
-    c.good[i] = 1;
-    c.times.push_back(row.time);
-    c.values.insert(c.values.end(), values.begin(), values.end());
-    c.trues.insert(c.trues.end(), trues.begin(), trues.end());
-    c.key_ends.push_back(static_cast<std::uint32_t>(c.keys.size()));
-  }
-}
-
-// Feeds a parsed chunk to the engine; false when the tool must stop.
-bool WindowAgg::add_chunk(const Chunk& c) {
-  const std::size_t nf = fields_.size(), nt = trues_.size();
-  std::size_t good = 0, bad = 0;
-  std::uint32_t key_from = 0;
-  Partition& p = plain_;
-  for (std::size_t i = 0; i < c.lines(); ++i) {
-    if (c.good[i] == 2) {
-      emit(p);
-      if (!on_control(c.line(i))) return false;
-      continue;
-    }
-    if (!c.good[i]) {
-      if (!tool_.bad_input().report(c.file, c.first_line + i, c.reasons[bad++], c.line(i))) {
-        emit(p);
-        return false;
-      }
-      continue;
-    }
-    ++tool_.stats().in;
-    if (tool_.watching()) tool_.watch_line(c.line(i));
-    const std::string_view lookup = std::string_view(c.keys).substr(key_from, c.key_ends[good] - key_from);
-    key_from = c.key_ends[good];
-    const std::uint32_t id = key_id(p, lookup, nullptr, c.line(i));
-    add(p, id, c.times[good], std::span(c.values).subspan(good * nf, nf), std::span(c.trues).subspan(good * nt, nt),
-        c.line(i), 0);
-    if (!emit_per_chunk_) emit(p);
-    ++good;
-  }
-  emit(p);  // closes nothing more when emitted per record
-  tool_.update_metrics();
-  return tool_.out().ok();
-}
 
 void WindowAgg::add_replay(RecordInput& in) {
   // This thread reads and feeds the windows; the others parse. One parser
   // per remaining core: a parser more than that slows this thread down.
   const std::size_t threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 2, 9) - 1;
-  std::vector<JsonParser> parsers(threads);
-  std::vector<Slots> slots(threads, make_slots());
-  OrderedPool<Chunk> pool(threads, 2 * threads + 2, [&](Chunk& c, std::size_t worker) {
-    parse_chunk(c, parsers[worker], slots[worker]);
-  });
-  bool stop = false;
-  // Takes back the oldest parsed chunk (waiting for it if wait); false if none.
-  auto take = [&](bool wait) {
-    Chunk* c = pool.oldest(wait);
-    if (c == nullptr) return false;
-    if (!stop && !add_chunk(*c)) stop = true;
-    pool.release();
-    return true;
-  };
-  auto drain = [&](bool wait) {
-    while (take(wait)) {
-    }
-  };
-  constexpr std::size_t chunk_bytes = 1 << 20;
-  const std::size_t padding = JsonParser::padding();
-  Chunk* chunk = nullptr;
-  auto submit = [&] {
-    if (chunk == nullptr) return;
-    chunk->text.append(padding, ' ');
-    pool.submit();
-    chunk = nullptr;
-  };
-  Line line;
-  std::uint64_t last_number = 0;
-  while (!stop && in.reader().next(line)) {
-    if (line.too_long) {  // reported here, in order: first everything before it
-      submit();
-      drain(true);
-      if (!in.reject_too_long(line)) break;
-      last_number = line.number;
-      continue;
-    }
-    if (chunk != nullptr && (line.number != last_number + 1 || chunk->text.size() >= chunk_bytes)) submit();
-    last_number = line.number;
-    if (chunk == nullptr) {
-      drain(false);
-      if (pool.full()) take(true);
-      chunk = &pool.next_free();
-      chunk->text.clear();
-      chunk->ends.clear();
-      chunk->file = *line.file;
-      chunk->first_line = line.number;
-    }
-    // The line's own '\n' comes along when it has one (not after CR or at the end).
-    const bool newline_follows = line.text.data()[line.text.size()] == '\n';
-    chunk->text.append(line.text.data(), line.text.size() + (newline_follows ? 1 : 0));
-    if (!newline_follows) chunk->text += '\n';
-    chunk->ends.push_back(static_cast<std::uint32_t>(chunk->text.size() - 1));
-  }
-  if (!stop) submit();  // a chunk left unsubmitted after a stop is never waited for
-  drain(true);
+  Replay replay(*this, threads);
+  in.replay(replay, threads);
 }
 
 Status WindowAgg::run() {

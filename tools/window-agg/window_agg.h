@@ -50,7 +50,7 @@ class WindowAgg {
   Status run();
 
  private:
-  struct Chunk;
+  class Replay;
   // Where each field was in the last record, to look there first.
   struct Slots {
     std::vector<std::size_t> fields, trues, keys;
@@ -93,8 +93,6 @@ class WindowAgg {
   void finish(Partition& p);  // writes every open window
   bool add_one(const JsonRecord& rec, RecordInput& in);
   void add_replay(RecordInput& in);
-  void parse_chunk(Chunk& c, JsonParser& parser, Slots& slots) const;
-  bool add_chunk(const Chunk& c);
   bool on_control(std::string_view line);
   void checkpoint(Control& c);
   WindowEngine::Sink window_writer(const WindowEngine& engine);

@@ -26,6 +26,19 @@ struct Line {
   bool continues = false;      // too_long and text is only its head; the rest goes to the overlong sink
 };
 
+// Whole lines of one file read in one go, for reading in batches
+// (LineReader::next_block). The block owns its bytes, so it may go to another
+// thread while the reader reads on.
+struct LineBlock {
+  std::vector<char> storage;   // exchanged with the reader's buffer; reuse the block
+  std::string_view text;       // the lines, each ended by '\n' but perhaps a file's last
+  std::size_t capacity = 0;    // readable bytes from text.data() (>= text.size() + padding)
+  const std::string* file = nullptr;
+  std::uint64_t first_line = 0;  // the number of its first line in file
+  std::uint64_t lines = 0;       // how many lines text holds
+  bool too_long = false;         // text is the head of one over-long line, as Line::continues
+};
+
 // True when inputs include standard input: none named, or "-" among them
 // ({"a.ndjson", "-"} too). Such a run may wait on a live pipe, so a tool
 // cannot treat it as a replay of files.
@@ -47,6 +60,13 @@ class LineReader {
   // Next line, or false at end of all input, on a read or decompression error (see status())
   // or when stop() was called, including from a signal handler.
   bool next(Line& line);
+
+  // The next lines, as many as one read brought, or false as next() is. The
+  // lines are raw: a CR before the '\n' is kept, and a line may be longer
+  // than max_line_bytes (the caller checks). A line too long to fit the
+  // buffer comes alone, as a block with too_long set, whose rest goes to the
+  // overlong sink while reading on. Mixes with next().
+  bool next_block(LineBlock& block);
 
   // Called just before each blocking read(): tools flush their output here,
   // so that a live trickle goes downstream at once.
