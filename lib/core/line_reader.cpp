@@ -4,12 +4,13 @@
 #include <cerrno>
 #include <cstring>
 
-#include <emmintrin.h>
 #include <fcntl.h>
+#include <immintrin.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
+#include "citypipe/core/cpu.h"
 #include "citypipe/core/signals.h"
 
 namespace citypipe {
@@ -28,24 +29,34 @@ bool starts_with(const unsigned char* head, std::size_t n, const unsigned char* 
   partial = partial || k < m;
   return k == m;
 }
-// The newlines in [p, p + n), sixteen bytes at a time (SSE2 is in every x86-64).
-std::uint64_t count_newlines(const char* p, std::size_t n) {
+// The newlines in [p, p + n).
+std::uint64_t count_newlines_portable(const char* p, std::size_t n) {
   std::uint64_t count = 0;
   std::size_t i = 0;
   const __m128i newline = _mm_set1_epi8('\n');
-  while (i + 16 <= n) {
-    // Byte counters, summed before any of them can pass 255.
-    __m128i counts = _mm_setzero_si128();
-    for (int k = 0; k < 255 && i + 16 <= n; ++k, i += 16) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-      counts = _mm_sub_epi8(counts, _mm_cmpeq_epi8(v, newline));
-    }
-    const __m128i sums = _mm_sad_epu8(counts, _mm_setzero_si128());
-    count += static_cast<std::uint64_t>(_mm_cvtsi128_si64(sums)) +
-             static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    count += static_cast<unsigned>(__builtin_popcount(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, newline)))));
   }
   for (; i < n; ++i) count += p[i] == '\n';
   return count;
+}
+
+CITYPIPE_TARGET_AVX2_BEGIN
+std::uint64_t count_newlines_avx2(const char* p, std::size_t n) {
+  std::uint64_t count = 0;
+  std::size_t i = 0;
+  const __m256i newline = _mm256_set1_epi8('\n');
+  for (; i + 32 <= n; i += 32) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
+    count += static_cast<unsigned>(__builtin_popcount(static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, newline)))));
+  }
+  return count + count_newlines_portable(p + i, n - i);
+}
+CITYPIPE_TARGET_AVX2_END
+
+std::uint64_t count_newlines(const char* p, std::size_t n) {
+  return cpu_has_avx2() ? count_newlines_avx2(p, n) : count_newlines_portable(p, n);
 }
 
 }  // namespace
@@ -124,9 +135,9 @@ struct LineReader::Decoder {
 
 LineReader::LineReader(std::vector<std::string> files, std::size_t max_line_bytes,
                        std::size_t padding, std::size_t chunk_bytes)
-    : files_(std::move(files)), max_line_(max_line_bytes), padding_(padding) {
+    : files_(std::move(files)), max_line_(max_line_bytes), padding_(padding), chunk_(chunk_bytes) {
   if (files_.empty()) files_.push_back("-");
-  buf_.resize(max_line_ + chunk_bytes + padding_);
+  buf_.allocate(max_line_ + chunk_bytes + padding_);
 }
 
 LineReader::~LineReader() {
@@ -190,7 +201,8 @@ bool LineReader::fill() {
     end_ -= begin_;
     begin_ = 0;
   }
-  const std::size_t room = buf_.size() - padding_ - end_;
+  // A chunk at a time, so that only the bytes in use are ever touched.
+  const std::size_t room = std::min(buf_.size() - padding_ - end_, chunk_);
   if (before_read_) before_read_();
   if (decoding_) return decode_more(room);
   std::size_t got = 0;
@@ -330,7 +342,7 @@ bool LineReader::next_block(LineBlock& block) {
         --line_no_;
         continue;
       }
-      if (block.storage.size() < line.text.size() + padding_) block.storage.resize(line.text.size() + padding_);
+      block.storage.allocate(line.text.size() + padding_);
       std::memcpy(block.storage.data(), line.text.data(), line.text.size());
       block.text = std::string_view(block.storage.data(), line.text.size());
       block.capacity = block.storage.size();
@@ -347,7 +359,7 @@ bool LineReader::next_block(LineBlock& block) {
     const std::size_t tail = avail - len;
     const std::size_t size = buf_.size();
     block.storage.swap(buf_);
-    if (buf_.size() < size) buf_.resize(size);
+    buf_.allocate(size);
     std::memcpy(buf_.data(), block.storage.data() + from + len, tail);
     begin_ = 0;
     end_ = tail;

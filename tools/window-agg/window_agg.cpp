@@ -61,6 +61,44 @@ void append_lookup_piece(std::string& out, const JsonField* f, std::string& scra
 
 }  // namespace
 
+std::uint64_t KeyIds::hash(std::string_view bytes) {
+  // Eight bytes at a time, each word mixed in by a multiply (keys are short).
+  std::uint64_t h = 0x9e3779b97f4a7c15ULL ^ bytes.size();
+  std::size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, bytes.data() + i, 8);
+    h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 31;
+  }
+  if (i < bytes.size()) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, bytes.data() + i, bytes.size() - i);
+    h = (h ^ w) * 0x94d049bb133111ebULL;
+  }
+  h ^= h >> 29;
+  return h * 0xbf58476d1ce4e5b9ULL;
+}
+
+void KeyIds::insert(std::string_view bytes, std::uint64_t hash, std::uint32_t id) {
+  if (2 * (used_ + 1) > slots_.size()) {  // at most half full
+    std::vector<Slot> old(2 * slots_.size());
+    old.swap(slots_);
+    mask_ = slots_.size() - 1;
+    for (const Slot& s : old) {
+      if (s.id == none) continue;
+      std::size_t i = s.hash & mask_;
+      while (slots_[i].id != none) i = (i + 1) & mask_;
+      slots_[i] = s;
+    }
+  }
+  std::size_t i = hash & mask_;
+  while (slots_[i].id != none) i = (i + 1) & mask_;
+  slots_[i] = Slot{hash, id, static_cast<std::uint32_t>(bytes.size()), text_.size()};
+  text_.append(bytes);
+  ++used_;
+}
+
 WindowAgg::WindowAgg(Tool& tool, WindowAggOptions options) : tool_(tool), o_(std::move(options)) {}
 
 WindowAgg::~WindowAgg() {
@@ -271,9 +309,9 @@ WindowAgg::Partition* WindowAgg::partition_of(const JsonRecord& rec, Slots& slot
 
 // The key's id in partition p; a key seen there for the first time gets the
 // engine's next id and its JSON text (built from the record only then).
-std::uint32_t WindowAgg::key_id(Partition& p, std::string_view lookup, const JsonRecord* rec,
+std::uint32_t WindowAgg::key_id(Partition& p, std::string_view lookup, std::uint64_t hash, const JsonRecord* rec,
                                 std::string_view line) {
-  if (auto known = p.key_ids.find(lookup); known != p.key_ids.end()) return known->second;
+  if (auto known = p.key_ids.find(lookup, hash)) return *known;
   JsonRecord reparsed;
   if (rec == nullptr) {
     std::string error;
@@ -287,7 +325,7 @@ std::uint32_t WindowAgg::key_id(Partition& p, std::string_view lookup, const Jso
     append_key_piece(text, rec->find(key_names_[k], slots.keys[k]));
   }
   const std::uint32_t id = p.engine->intern_key(text);
-  p.key_ids.emplace(lookup, id);
+  p.key_ids.insert(lookup, hash, id);
   if (partitioned_ && !warned_shared_key_) {
     auto [home, fresh] = key_home_.try_emplace(std::string(lookup), last_tp_);
     if (!fresh && home->second != last_tp_) {
@@ -371,7 +409,7 @@ bool WindowAgg::add_one(const JsonRecord& rec, RecordInput& in) {
   Partition* p = partition_of(rec, slots_, position, why);
   if (p == nullptr) return in.reject(why);
   if (!p->engine) start_engine(*p);
-  const std::uint32_t id = key_id(*p, lookup, &rec, rec.raw());
+  const std::uint32_t id = key_id(*p, lookup, KeyIds::hash(lookup), &rec, rec.raw());
   if (idle_) p->last_arrival = wall_clock_ms();
   add(*p, id, row.time, values_, trues_row_, rec.raw(), position);
   emit(*p);
@@ -458,24 +496,25 @@ class WindowAgg::Replay : public BatchHandler {
 
   void clear(RecordBatch& batch, std::size_t) override {
     Rows& r = static_cast<Rows&>(batch);
-    r.times.clear(), r.values.clear(), r.trues.clear(), r.keys.clear(), r.key_ends.clear();
+    r.times.clear(), r.values.clear(), r.trues.clear(), r.keys.clear(), r.key_ends.clear(), r.hashes.clear();
   }
 
   std::optional<std::string> parse(const JsonRecord& rec, RecordBatch& batch, std::size_t worker) override {
     Rows& r = static_cast<Rows&>(batch);
     const std::size_t nf = agg_.fields_.size(), nt = agg_.trues_.size();
-    const std::size_t key_from = r.keys.size();
-    r.values.resize(r.values.size() + nf);
-    r.trues.resize(r.trues.size() + nt);
-    Row row{0, r.values.data() + r.values.size() - nf, r.trues.data() + r.trues.size() - nt, &r.keys};
+    const std::size_t key_from = r.keys.size(), values_from = r.values.size(), trues_from = r.trues.size();
+    r.values.resize(values_from + nf);
+    r.trues.resize(trues_from + nt);
+    Row row{0, r.values.data() + values_from, r.trues.data() + trues_from, &r.keys};
     if (auto bad = agg_.extract(rec, slots_[worker], row)) {
       r.keys.resize(key_from);
-      r.values.resize(r.values.size() - nf);
-      r.trues.resize(r.trues.size() - nt);
+      r.values.resize(values_from);
+      r.trues.resize(trues_from);
       return bad;
     }
     r.times.push_back(row.time);
     r.key_ends.push_back(static_cast<std::uint32_t>(r.keys.size()));
+    r.hashes.push_back(KeyIds::hash(std::string_view(r.keys).substr(key_from)));
     return std::nullopt;
   }
 
@@ -486,7 +525,7 @@ class WindowAgg::Replay : public BatchHandler {
     for (std::size_t i = first; i < first + count; ++i) {
       const std::uint32_t key_from = i == 0 ? 0 : r.key_ends[i - 1];
       const std::string_view lookup = std::string_view(r.keys).substr(key_from, r.key_ends[i] - key_from);
-      const std::uint32_t id = agg_.key_id(p, lookup, nullptr, r.row_line(i));
+      const std::uint32_t id = agg_.key_id(p, lookup, r.hashes[i], nullptr, r.row_line(i));
       agg_.add(p, id, r.times[i], std::span(r.values).subspan(i * nf, nf), std::span(r.trues).subspan(i * nt, nt),
                r.row_line(i), 0);
       if (!agg_.emit_per_chunk_) agg_.emit(p);
@@ -503,6 +542,7 @@ class WindowAgg::Replay : public BatchHandler {
     std::vector<std::uint8_t> trues;  // rows x true counters
     std::string keys;                 // look-up keys, one after another
     std::vector<std::uint32_t> key_ends;
+    std::vector<std::uint64_t> hashes;  // KeyIds::hash of each look-up key
   };
 
   WindowAgg& agg_;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdio>
+#include <cstring>
 #include <span>
 #include <memory>
 #include <optional>
@@ -39,6 +40,35 @@ struct WindowAggOptions {
   bool emit_empty = false;
 };
 
+// The ids of keys by their look-up bytes, found by a hash the caller gives
+// (worked out on a parsing thread): one probe and one compare per record.
+class KeyIds {
+ public:
+  static std::uint64_t hash(std::string_view bytes);
+  // The id of bytes, or nullopt.
+  std::optional<std::uint32_t> find(std::string_view bytes, std::uint64_t hash) const {
+    for (std::size_t i = hash & mask_; slots_[i].id != none; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (s.hash == hash && s.size == bytes.size() && std::memcmp(text_.data() + s.from, bytes.data(), s.size) == 0)
+        return s.id;
+    }
+    return std::nullopt;
+  }
+  void insert(std::string_view bytes, std::uint64_t hash, std::uint32_t id);
+
+ private:
+  static constexpr std::uint32_t none = UINT32_MAX;
+  struct Slot {
+    std::uint64_t hash = 0;
+    std::uint32_t id = none;
+    std::uint32_t size = 0;
+    std::size_t from = 0;
+  };
+  std::vector<Slot> slots_ = std::vector<Slot>(16);
+  std::size_t mask_ = 15, used_ = 0;
+  std::string text_;  // the keys' bytes, one after another
+};
+
 class WindowAgg {
  public:
   WindowAgg(Tool& tool, WindowAggOptions options);
@@ -69,7 +99,7 @@ class WindowAgg {
   // rebuilt alone (citypipe(7), CHECKPOINTS).
   struct Partition {
     std::unique_ptr<WindowEngine> engine;  // made at the partition's first record
-    std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> key_ids;
+    KeyIds key_ids;
     time_ms max_event = 0, last_arrival = 0;
     bool have_event = false;
     std::int64_t next = 0;                 // offset after the last record seen
@@ -86,7 +116,8 @@ class WindowAgg {
   std::optional<std::string> extract(const JsonRecord& rec, Slots& slots, Row& row) const;
   Partition* partition_of(const JsonRecord& rec, Slots& slots, std::int64_t& position, std::string& why);
   void start_engine(Partition& p);
-  std::uint32_t key_id(Partition& p, std::string_view lookup, const JsonRecord* rec, std::string_view line);
+  std::uint32_t key_id(Partition& p, std::string_view lookup, std::uint64_t hash, const JsonRecord* rec,
+                       std::string_view line);
   void add(Partition& p, std::uint32_t key, time_ms t, std::span<const double> values,
            std::span<const std::uint8_t> trues, std::string_view raw, std::int64_t position);
   void emit(Partition& p);  // writes the windows the watermark closed

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "citypipe/core/status.h"
@@ -26,11 +27,34 @@ struct Line {
   bool continues = false;      // too_long and text is only its head; the rest goes to the overlong sink
 };
 
+// Bytes not zeroed when allocated, so that a page is touched only once it is
+// written (first touches cost, in a virtual machine more).
+class ByteBuffer {
+ public:
+  char* data() { return data_.get(); }
+  const char* data() const { return data_.get(); }
+  std::size_t size() const { return size_; }
+  // At least n bytes, the contents lost when it grows.
+  void allocate(std::size_t n) {
+    if (n <= size_) return;
+    data_.reset(new char[n]);
+    size_ = n;
+  }
+  void swap(ByteBuffer& other) noexcept {
+    data_.swap(other.data_);
+    std::swap(size_, other.size_);
+  }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  std::size_t size_ = 0;
+};
+
 // Whole lines of one file read in one go, for reading in batches
 // (LineReader::next_block). The block owns its bytes, so it may go to another
 // thread while the reader reads on.
 struct LineBlock {
-  std::vector<char> storage;   // exchanged with the reader's buffer; reuse the block
+  ByteBuffer storage;          // exchanged with the reader's buffer; reuse the block
   std::string_view text;       // the lines, each ended by '\n' but perhaps a file's last
   std::size_t capacity = 0;    // readable bytes from text.data() (>= text.size() + padding)
   const std::string* file = nullptr;
@@ -104,7 +128,8 @@ class LineReader {
   bool on_stdin_ = false;
   std::string display_name_;
   std::uint64_t line_no_ = 0;
-  std::vector<char> buf_;
+  std::size_t chunk_;  // bytes per read() at most
+  ByteBuffer buf_;
   std::size_t begin_ = 0, end_ = 0;  // unconsumed bytes are buf_[begin_, end_)
   bool skipping_ = false;            // inside an over-long line, discarding
   Status status_;

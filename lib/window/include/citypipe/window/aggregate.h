@@ -34,6 +34,7 @@ struct AggregateNeeds {
   bool moments = false;     // stddev
   bool first_last = false;  // first, last
   bool sketch = false;      // percentiles
+  bool any() const { return moments || first_last || sketch; }
 };
 AggregateNeeds needs_of(std::span<const Aggregate> aggregates);
 
@@ -45,14 +46,7 @@ class FieldStats {
   // Adds value v of a record at event time t. NaN means "no value" and is skipped.
   void add(double v, time_ms t, const AggregateNeeds& needs) {
     if (std::isnan(v)) return;
-    ++n_;
-    sum_ += v;
-    if (n_ == 1) {
-      min_ = max_ = v;
-    } else {
-      if (v < min_) min_ = v;
-      if (v > max_) max_ = v;
-    }
+    add_basic(v);
     if (needs.moments) add_moment(v);
     if (needs.first_last) {
       if (n_ == 1 || t < first_t_) first_ = v, first_t_ = t;
@@ -62,6 +56,10 @@ class FieldStats {
       sketch_.add(v);
       integral_ = integral_ && v == std::trunc(v);
     }
+  }
+  // The same when needs asks for nothing beyond count, sum, min and max.
+  void add(double v) {
+    if (!std::isnan(v)) add_basic(v);
   }
   // Adds other's values as if they had arrived after this one's.
   void merge(const FieldStats& other, const AggregateNeeds& needs);
@@ -75,9 +73,15 @@ class FieldStats {
 
  private:
   void add_moment(double v);
+  void add_basic(double v) {
+    ++n_;
+    sum_ += v;
+    min_ = v < min_ ? v : min_;  // the infinities they start at go at once
+    max_ = v > max_ ? v : max_;
+  }
 
   std::uint64_t n_ = 0;
-  double sum_ = 0, min_ = 0, max_ = 0;
+  double sum_ = 0, min_ = HUGE_VAL, max_ = -HUGE_VAL;  // min and max hold once n_ > 0
   double mean_ = 0, m2_ = 0;  // Welford, merged with Chan et al.
   double first_ = 0, last_ = 0;
   time_ms first_t_ = 0, last_t_ = 0;
@@ -97,7 +101,11 @@ struct WindowAccumulator {
   void add(time_ms t, std::span<const double> values, std::span<const std::uint8_t> trues,
            const AggregateNeeds& needs) {
     ++count;
-    for (std::size_t i = 0; i < fields.size(); ++i) fields[i].add(values[i], t, needs);
+    if (needs.any()) {
+      for (std::size_t i = 0; i < fields.size(); ++i) fields[i].add(values[i], t, needs);
+    } else {
+      for (std::size_t i = 0; i < fields.size(); ++i) fields[i].add(values[i]);
+    }
     for (std::size_t j = 0; j < true_counts.size(); ++j) true_counts[j] += trues[j] != 0;
   }
   void merge(const WindowAccumulator& other, const AggregateNeeds& needs);
