@@ -401,17 +401,26 @@ bool RecordInput::take_batch(RecordBatch& b, BatchHandler& handler) {
   return take_run();
 }
 
+namespace {
+constexpr std::size_t batch_bytes = 256 * 1024;  // read at a time by replay()
+}  // namespace
+
 void RecordInput::replay(BatchHandler& handler, std::size_t threads) {
   if (!open_status_.is_ok() || tool_.bad_input().stopped() || !tool_.out().ok()) return;
   threads = std::max<std::size_t>(threads, 1);
-  std::vector<JsonParser> parsers(threads);
+  std::vector<JsonParser> parsers(threads + 1);  // the last for this thread
+  // Small batches, many in flight: when the machine is busy and one thread
+  // waits for a core, the other still has work.
+  reader_.set_chunk_bytes(batch_bytes);
   OrderedPool<std::unique_ptr<RecordBatch>> pool(
-      threads, 2 * threads + 2,
+      threads, 8 * threads + 4,
       [&](std::unique_ptr<RecordBatch>& b, std::size_t worker) { parse_batch(*b, handler, parsers[worker], worker); });
   bool stop = false;
-  // Takes back the oldest parsed batch (waiting for it if wait); false if none.
+  // Takes back the oldest parsed batch (if wait, parsing one itself or
+  // waiting until there is one); false if none is in flight.
   auto take = [&](bool wait) {
-    std::unique_ptr<RecordBatch>* b = pool.oldest(wait);
+    std::unique_ptr<RecordBatch>* b = pool.oldest(false);
+    while (b == nullptr && wait && !pool.empty()) b = pool.help(threads) ? pool.oldest(false) : pool.oldest(true);
     if (b == nullptr) return false;
     if (!stop && !take_batch(**b, handler)) stop = true;
     pool.release();

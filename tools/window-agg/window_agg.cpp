@@ -490,7 +490,7 @@ void WindowAgg::checkpoint(Control& c) {
 // order, so the output is the same as from one thread.
 class WindowAgg::Replay : public BatchHandler {
  public:
-  Replay(WindowAgg& agg, std::size_t threads) : agg_(agg), slots_(threads, agg.make_slots()) {}
+  Replay(WindowAgg& agg, std::size_t threads) : agg_(agg), slots_(threads + 1, agg.make_slots()) {}
 
   std::unique_ptr<RecordBatch> make_batch() override { return std::make_unique<Rows>(); }
 
@@ -546,12 +546,13 @@ class WindowAgg::Replay : public BatchHandler {
   };
 
   WindowAgg& agg_;
-  std::vector<Slots> slots_;  // per worker
+  std::vector<Slots> slots_;  // per worker, and one for the calling thread
 };
 
 void WindowAgg::add_replay(RecordInput& in) {
-  // This thread reads and feeds the windows; the others parse. One parser
-  // per remaining core: a parser more than that slows this thread down.
+  // This thread reads and feeds the windows, and parses when it would wait;
+  // the others parse. One parser per remaining core: a parser more than that
+  // slows this thread down.
   const std::size_t threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 2, 9) - 1;
   Replay replay(*this, threads);
   in.replay(replay, threads);

@@ -55,3 +55,35 @@ TEST_CASE("OrderedPool finishes submitted jobs when destroyed", "[ordered_pool]"
   }
   REQUIRE(done == 3);
 }
+
+TEST_CASE("OrderedPool::help runs a waiting job on the caller's thread, in order all the same", "[ordered_pool]") {
+  const auto caller = std::this_thread::get_id();
+  std::atomic<int> by_caller{0};
+  OrderedPool<Job> pool(1, 8, [&](Job& j, std::size_t worker) {
+    if (std::this_thread::get_id() == caller) {
+      REQUIRE(worker == 1);
+      ++by_caller;
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a slow worker leaves jobs waiting
+    }
+    j.output = j.input * 3;
+  });
+  std::vector<int> seen;
+  for (int round = 0; round < 5; ++round) {
+    for (int i = 0; i < 8; ++i) {
+      pool.next_free().input = round * 8 + i;
+      pool.submit();
+    }
+    for (;;) {
+      Job* j = pool.oldest(false);
+      if (j == nullptr && pool.help(1)) continue;
+      if (j == nullptr) j = pool.oldest(true);
+      if (j == nullptr) break;
+      seen.push_back(j->output);
+      pool.release();
+    }
+  }
+  REQUIRE(seen.size() == 40);
+  for (int i = 0; i < 40; ++i) REQUIRE(seen[static_cast<std::size_t>(i)] == i * 3);
+  CHECK(by_caller > 0);
+}

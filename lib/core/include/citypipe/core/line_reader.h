@@ -6,6 +6,7 @@
 // text; a truncated or corrupt one ends the input with an error naming it.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -91,6 +92,10 @@ class LineReader {
   // buffer comes alone, as a block with too_long set, whose rest goes to the
   // overlong sink while reading on. Mixes with next().
   bool next_block(LineBlock& block);
+
+  // Reads at most n bytes at a time from now on (n <= the chunk_bytes given
+  // at construction): smaller blocks for next_block.
+  void set_chunk_bytes(std::size_t n) { chunk_ = std::min(n, chunk_); }
 
   // Called just before each blocking read(): tools flush their output here,
   // so that a live trickle goes downstream at once.

@@ -48,6 +48,22 @@ class OrderedPool {
     todo_cv_.notify_one();
   }
 
+  // Runs the oldest job no worker has taken yet on the calling thread, as
+  // worker `worker` (an index of the caller's own), instead of waiting idle;
+  // false when there is none.
+  bool help(std::size_t worker) {
+    std::unique_lock lock(mutex_);
+    const std::size_t i = pick();
+    if (i == jobs_.size()) return false;
+    state_[i] = state::busy;
+    lock.unlock();
+    work_(jobs_[i], worker);
+    lock.lock();
+    state_[i] = state::done;
+    done_cv_.notify_one();
+    return true;
+  }
+
   // The oldest job in flight once it is processed (waiting for it if wait),
   // or nullptr. Hand it back with release() before asking for the next.
   Job* oldest(bool wait) {

@@ -173,6 +173,10 @@ class BatchHandler {
   virtual ~BatchHandler() = default;
   // A new batch of the tool's own type; RecordInput keeps a few and reuses them.
   virtual std::unique_ptr<RecordBatch> make_batch() = 0;
+  // Worker threads are numbered 0 to threads - 1 (as given to replay); the
+  // thread that called replay parses too, as worker `threads`, rather than
+  // wait for them.
+  //
   // On worker thread `worker`: a batch is about to be filled anew.
   virtual void clear(RecordBatch& batch, std::size_t worker) = 0;
   // On worker thread `worker`: a good JSON record, the batch's next row.
