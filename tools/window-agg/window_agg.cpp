@@ -264,7 +264,9 @@ std::optional<std::string> WindowAgg::extract(const JsonRecord& rec, Slots& slot
   if (o_.processing_time) {
     row.time = wall_clock_ms();
   } else {
-    auto parsed = rec.time(time_name_, slots.time);
+    const JsonField* f = rec.find(time_name_, slots.time);
+    auto parsed = f != nullptr && f->type == json_type::string ? slots.minute.parse(f->text)
+                                                                : rec.time(time_name_, slots.time);
     if (!parsed) return time_reason();
     row.time = *parsed;
   }

@@ -21,6 +21,7 @@
 #include "citypipe/core/tool.h"
 #include "citypipe/core/util.h"
 #include "citypipe/window/engine.h"
+#include "citypipe/window/minute_cache.h"
 #include "citypipe/window/watermark.h"
 
 namespace citypipe {
@@ -86,6 +87,7 @@ class WindowAgg {
     std::vector<std::size_t> fields, trues, keys;
     std::size_t time = 0, kafka = 0;
     std::string key_text;  // scratch for a key's text
+    MinuteCache minute;
   };
   struct Row {
     time_ms time;
