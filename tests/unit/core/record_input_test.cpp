@@ -102,3 +102,102 @@ TEST_CASE("a record the tool rejects goes through the same policy", "[ndjson][po
   CHECK(tool.bad_input().count() == 1);
   std::remove(input.c_str());
 }
+
+namespace {
+
+// The value of "a" of each good record, and the lines, as a tool keeps them.
+struct Numbers : BatchHandler {
+  struct Batch : RecordBatch {
+    std::vector<int> a;
+  };
+  std::vector<int> seen;
+  std::vector<std::string> lines;
+  std::string order;  // 'r' per run of records taken, 'c' per control line
+  std::unique_ptr<RecordBatch> make_batch() override { return std::make_unique<Batch>(); }
+  void clear(RecordBatch& b, std::size_t) override { static_cast<Batch&>(b).a.clear(); }
+  std::optional<std::string> parse(const JsonRecord& rec, RecordBatch& b, std::size_t) override {
+    if (!rec.number("a")) return "missing field \"a\"";
+    static_cast<Batch&>(b).a.push_back(static_cast<int>(*rec.number("a")));
+    return std::nullopt;
+  }
+  bool take(RecordBatch& b, std::size_t first, std::size_t count) override {
+    const auto& a = static_cast<Batch&>(b).a;
+    CHECK(a.size() == b.rows());
+    for (std::size_t r = first; r < first + count; ++r) {
+      seen.push_back(a[r]);
+      lines.emplace_back(b.row_line(r));
+    }
+    order += 'r';
+    return true;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("replay in batches: the records, bad lines, control lines and counts of next()", "[core][ndjson][policy]") {
+  // One record read by next() first, as window-agg does, then batches.
+  const std::string huge = "{\"a\":\"" + std::string(3 << 20, 'x') + "\"}";
+  const std::vector<std::string> bad = {"not json", "{\"b\":2}", "", "[1]", huge, "{\"a\":1}}",
+                                        std::string(3000, 'y')};
+  std::string content, expected_lines;
+  std::vector<int> good_values;
+  for (int i = 0; i < 70000; ++i) {
+    const std::string line = "{\"a\":" + std::to_string(i) + "}";
+    content += line + (i % 7 == 0 ? "\r\n" : "\n");
+    if (i > 0) good_values.push_back(i);
+    if (i > 0) expected_lines += line + "\n";
+    if (i % 10000 == 3) content += bad[static_cast<std::size_t>(i / 10000)] + "\n";
+    if (i == 5) content += "{\"_ctl\":\"note\"}\n";
+  }
+  content += "{\"a\":70000}";  // no final newline
+  good_values.push_back(70000);
+  expected_lines += "{\"a\":70000}\n";
+  const std::string input = temp_file(content);
+  const std::string reject = input + ".rej";
+  Tool tool("test-tool", "test");
+  REQUIRE_FALSE(tool.parse({"--reject", reject, "--max-line-bytes", "2000", input}).has_value());
+  RecordInput in(tool);
+  JsonRecord rec;
+  REQUIRE(in.next(rec));
+  CHECK(*rec.number("a") == 0);
+  Numbers numbers;
+  std::string controls;
+  in.on_control([&](std::string_view line) {
+    controls += std::string(line) + "\n";
+    numbers.order += 'c';
+    return true;
+  });
+  in.replay(numbers, 1);
+  CHECK(in.status().is_ok());
+  CHECK(numbers.seen == good_values);
+  std::string lines;
+  for (const auto& l : numbers.lines) lines += l + "\n";
+  CHECK(lines == expected_lines);
+  CHECK(controls == "{\"_ctl\":\"note\"}\n");
+  CHECK(numbers.order.substr(0, 4) == "rrcr");  // records 1-3, a bad line, 4-5, the control line, then on
+  CHECK(in.control_lines() == 1);
+  CHECK(tool.stats().in == 70001);
+  CHECK(tool.bad_input().count() == bad.size());
+  std::string expected;
+  for (const auto& b : bad) expected += b + "\n";
+  CHECK(slurp(reject) == expected);
+  CHECK(tool.finish() == exit_ok);
+  std::remove(input.c_str());
+  std::remove(reject.c_str());
+}
+
+TEST_CASE("replay in batches stops at the first bad line under --strict", "[core][ndjson][policy]") {
+  std::string content;
+  for (int i = 0; i < 20000; ++i) content += "{\"a\":" + std::to_string(i) + "}\n" + (i == 15000 ? "bad\n" : "");
+  const std::string input = temp_file(content);
+  Tool tool("test-tool", "test");
+  REQUIRE_FALSE(tool.parse({"--strict", input}).has_value());
+  RecordInput in(tool);
+  Numbers numbers;
+  in.replay(numbers, 2);
+  REQUIRE(numbers.seen.size() == 15001);
+  CHECK(numbers.seen.back() == 15000);
+  CHECK(tool.stats().in == 15001);
+  CHECK(tool.finish(in.status()) == exit_data);
+  std::remove(input.c_str());
+}
