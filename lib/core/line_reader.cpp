@@ -346,7 +346,7 @@ bool LineReader::next_block(LineBlock& block) {
       std::memcpy(block.storage.data(), line.text.data(), line.text.size());
       block.text = std::string_view(block.storage.data(), line.text.size());
       block.capacity = block.storage.size();
-      block.file = line.file;
+      block.file = on_stdin_ ? &stdin_name : &files_[next_file_ - 1];
       block.first_line = line.number;
       block.lines = 1;
       block.too_long = true;
@@ -365,7 +365,8 @@ bool LineReader::next_block(LineBlock& block) {
     end_ = tail;
     block.text = std::string_view(block.storage.data() + from, len);
     block.capacity = block.storage.size() - from;
-    block.file = &display_name_;
+    // A name that stays as it is when the next file opens: blocks outlive their file.
+    block.file = on_stdin_ ? &stdin_name : &files_[next_file_ - 1];
     block.first_line = line_no_ + 1;
     block.lines = count_newlines(block.text.data(), len) + (last == nullptr ? 1 : 0);
     block.too_long = false;

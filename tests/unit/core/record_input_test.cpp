@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -200,4 +201,31 @@ TEST_CASE("replay in batches stops at the first bad line under --strict", "[core
   CHECK(tool.stats().in == 15001);
   CHECK(tool.finish(in.status()) == exit_data);
   std::remove(input.c_str());
+}
+
+TEST_CASE("replay in batches names the file of a bad line after the next file opened", "[core][ndjson][policy]") {
+  const std::string a = temp_file("{\"a\":1}\nbad in a\n{\"a\":2}\n");
+  const std::string b = temp_file("{\"a\":3}\nbad in b\n");
+  const std::string err = temp_file("");
+  Tool tool("test-tool", "test");
+  REQUIRE_FALSE(tool.parse({a, b}).has_value());
+  RecordInput in(tool);
+  Numbers numbers;
+  {
+    // BadInput prints to stderr: catch it.
+    std::fflush(stderr);
+    const int saved = dup(2);
+    std::FILE* f = std::fopen(err.c_str(), "w");
+    dup2(fileno(f), 2);
+    in.replay(numbers, 1);
+    std::fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    std::fclose(f);
+  }
+  CHECK(numbers.seen == std::vector<int>{1, 2, 3});
+  CHECK(slurp(err) == "test-tool: " + a + ":2: not a JSON object\ntest-tool: " + b + ":2: not a JSON object\n");
+  std::remove(a.c_str());
+  std::remove(b.c_str());
+  std::remove(err.c_str());
 }

@@ -58,7 +58,7 @@ struct LineBlock {
   ByteBuffer storage;          // exchanged with the reader's buffer; reuse the block
   std::string_view text;       // the lines, each ended by '\n' but perhaps a file's last
   std::size_t capacity = 0;    // readable bytes from text.data() (>= text.size() + padding)
-  const std::string* file = nullptr;
+  const std::string* file = nullptr;  // valid as long as the reader
   std::uint64_t first_line = 0;  // the number of its first line in file
   std::uint64_t lines = 0;       // how many lines text holds
   bool too_long = false;         // text is the head of one over-long line, as Line::continues
