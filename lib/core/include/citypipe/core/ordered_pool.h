@@ -55,12 +55,7 @@ class OrderedPool {
     std::unique_lock lock(mutex_);
     const std::size_t i = pick();
     if (i == jobs_.size()) return false;
-    state_[i] = state::busy;
-    lock.unlock();
-    work_(jobs_[i], worker);
-    lock.lock();
-    state_[i] = state::done;
-    done_cv_.notify_one();
+    process(lock, i, worker);
     return true;
   }
 
@@ -90,13 +85,18 @@ class OrderedPool {
       todo_cv_.wait(lock, [this] { return closing_ || pick() < jobs_.size(); });
       const std::size_t i = pick();
       if (i == jobs_.size()) return;  // closing, nothing left
-      state_[i] = state::busy;
-      lock.unlock();
-      work_(jobs_[i], worker);
-      lock.lock();
-      state_[i] = state::done;
-      done_cv_.notify_one();
+      process(lock, i, worker);
     }
+  }
+
+  // Runs job i (picked under lock) with the lock released, then marks it done.
+  void process(std::unique_lock<std::mutex>& lock, std::size_t i, std::size_t worker) {
+    state_[i] = state::busy;
+    lock.unlock();
+    work_(jobs_[i], worker);
+    lock.lock();
+    state_[i] = state::done;
+    done_cv_.notify_one();
   }
   // The oldest job waiting for a worker, or jobs_.size(). Called locked.
   std::size_t pick() const {
