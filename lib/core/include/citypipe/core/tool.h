@@ -208,10 +208,6 @@ class RecordInput {
   // mistyped field). Returns false if the tool must stop (strict mode).
   bool reject(std::string_view reason);
 
-  // Reports a line the reader marked too_long under the bad-input policy, for
-  // tools that take lines from reader() themselves. False when the tool must stop.
-  bool reject_too_long(const Line& line);
-
   // Work of the tool's own to do each time just before the reader waits for
   // input (write out a held batch, commit, serve delivery reports). After it,
   // output is flushed (unless flush_output is false: a reader thread that does
@@ -234,9 +230,15 @@ class RecordInput {
   const Line& where() const { return line_; }
   // A missing input file (66) or a read error (74); ok otherwise.
   const Status& status() const { return open_status_.is_ok() ? reader_.status() : open_status_; }
+  // The reader, for what it knows of the input (reading_stdin()); its lines
+  // are read through next() or replay() only, so that each bad line meets the
+  // bad-input policy once.
   LineReader& reader() { return reader_; }
 
  private:
+  // A line the reader marked too_long, under the bad-input policy. False when
+  // the tool must stop.
+  bool reject_too_long(const Line& line);
   bool handle_control(std::string_view line);
   bool took(std::uint64_t records);
   void parse_batch(RecordBatch& batch, BatchHandler& handler, JsonParser& parser, std::size_t worker) const;
