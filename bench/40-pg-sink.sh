@@ -32,10 +32,7 @@ rows=${PG_SINK_BENCH_ROWS:-1000000}
 rounds=${PG_SINK_BENCH_ROUNDS:-5}
 work=$(mktemp -d "${TMPDIR:-/tmp}/pgbench.XXXXXX")
 chmod 755 "$work"
-eval "$(bash "$src/scripts/pg-tmp.sh" start --durable --owner $$)"
-trap 'bash "$src/scripts/pg-tmp.sh" stop "$PG_TMP_DIR"; rm -rf "$work"' EXIT
-sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
-echo "# server: $(sql "select string_agg(name || '=' || setting, ' ' order by name) from pg_settings where name in ('fsync', 'synchronous_commit', 'full_page_writes')")"
+durable_pg "$src" "$work"
 
 if command -v sensor-gen >/dev/null; then
   sensor-gen --fast --count "$rows" --seed 7 > "$work/in.ndjson"

@@ -39,11 +39,8 @@ n=${PIPELINE_BENCH_RECORDS:-1000000}
 rounds=${PIPELINE_BENCH_ROUNDS:-5}
 work=$(mktemp -d "${TMPDIR:-/tmp}/pipebench.XXXXXX")
 chmod 755 "$work"
-eval "$(bash "$src/scripts/pg-tmp.sh" start --durable --owner $$)"
-trap 'bash "$src/scripts/pg-tmp.sh" stop "$PG_TMP_DIR"; rm -rf "$work"' EXIT
-sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
+durable_pg "$src" "$work"
 echo "pipeline: $n records, generate -> score -> tee -> keyed raw table + tumbling and sliding windows -> keyed metrics table"
-echo "# server: $(sql "select string_agg(name || '=' || setting, ' ' order by name) from pg_settings where name in ('fsync', 'synchronous_commit', 'full_page_writes')")"
 
 # DuckDB, installed from npm into the cache folder, as bench/20 does.
 npm_dir=${CITYPIPE_BENCH_CACHE:-$src/build/bench-cache}/npm

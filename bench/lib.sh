@@ -31,3 +31,15 @@ peak_rss_kb() { /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -1; }
 # cpu_seconds_of CMD...: user+system CPU seconds of one run, output to /dev/null.
 # For single-process figures on a shared machine, CPU time is steadier than wall time.
 cpu_seconds_of() { /usr/bin/time -f '%U %S' "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%.4f", $1+$2}'; }
+
+# durable_pg SRC WORK: starts a throwaway PostgreSQL configured like a real
+# server (fsync, synchronous_commit and full_page_writes on; scripts/pg-tmp.sh
+# --durable), stops it and removes WORK on exit, and says the settings.
+durable_pg() {
+  local src=$1 work=$2
+  eval "$(bash "$src/scripts/pg-tmp.sh" start --durable --owner $$)"
+  trap "bash '$src/scripts/pg-tmp.sh' stop '$PG_TMP_DIR'; rm -rf '$work'" EXIT
+  echo "# server: $(sql "select string_agg(name || '=' || setting, ' ' order by name) from pg_settings where name in ('fsync', 'synchronous_commit', 'full_page_writes')")"
+}
+# sql STATEMENT: one statement on the server of durable_pg, unaligned, tuples only.
+sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
