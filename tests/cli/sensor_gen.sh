@@ -89,7 +89,7 @@ assert_status 64 "--speed 0" -- sensor-gen --speed 0
 assert_status 64 "a file without --replay" -- sensor-gen "$T/a"
 assert_status 64 "--retime without --replay" -- sensor-gen --retime
 assert_status 0 "--help" -- sensor-gen --help
-sensor-gen --help | grep -q -- '--anomaly-rate' || fail "--help lists --anomaly-rate"
+grep -q -- '--anomaly-rate' <<< "$(sensor-gen --help)" || fail "--help lists --anomaly-rate"
 
 sensor-gen --fast --count 5000 --seed 9 --late-rate 0.1 --corrupt-rate 0.01 --stats > "$T/d" 2> "$T/stats"
 assert_contains "$T/stats" "sensor-gen: stats in=0 out=5000 rejected=0" "--stats line"
