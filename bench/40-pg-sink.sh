@@ -46,7 +46,10 @@ n=$(sql "select count(*) from bench")
 half=$((n / 2))
 head -n "$half" "$work/in.copy" > "$work/half.copy"
 cols=$(sql "select string_agg(quote_ident(column_name), ', ' order by ordinal_position) from information_schema.columns where table_name = 'bench'")
-sql "create table bench_k (like bench including indexes); create unique index on bench_k (sensor_id, ts)"
+# The keyed table as pg-sink --create --key makes it (a time-first unique index).
+pg-sink -t bench_k --create --key sensor_id,ts "$work/in.ndjson"
+sql "select indexdef from pg_indexes where tablename = 'bench_k'" | sed 's/^/# keyed table: /'
+sql "truncate bench_k"
 cat > "$work/by-hand.sql" <<SQL
 create temp table stage (like bench_k) on commit drop;
 \\copy stage from '$work/in.copy'

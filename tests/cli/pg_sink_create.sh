@@ -49,3 +49,12 @@ pg-sink -t tr1 --key id --stats "$T/more" 2> "$T/err"
 assert_contains "$T/err" "field 'q' has no column" "without --create an unknown field is ignored"
 assert_contains "$T/err" "is not an integer (column is bigint)" "without --create a fraction for a bigint column is refused"
 assert_eq "$(cols tr1)" "id:bigint v:double precision w:text z:boolean n:bigint" "without --create the table is unchanged"
+
+# A key that holds the time column: one unique index, time first, and it is
+# the one --key finds; a replay of the same records adds nothing.
+sensor-gen --fast -c 3000 --seed 3 > "$T/city"
+pg-sink -t tk --create --key sensor_id,ts --stats "$T/city" 2> "$T/err" || fail "time key: $(cat "$T/err")"
+assert_eq "$(sql "select string_agg(indexdef, ' ') from pg_indexes where tablename = 'tk'")" \
+  'CREATE UNIQUE INDEX tk_key ON public.tk USING btree (ts, sensor_id)' "a time key: one unique index, time first"
+pg-sink -t tk --key sensor_id,ts --stats "$T/city" 2> "$T/err" || fail "time key replay: $(cat "$T/err")"
+assert_eq "$(sql "select count(*) from tk")" 3000 "a replay into the time-first index adds nothing"

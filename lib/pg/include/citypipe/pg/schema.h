@@ -87,8 +87,9 @@ std::string create_table_sql(const TableName& table, const std::vector<Column>& 
 std::string alter_table_sql(const TableName& table, const std::vector<Column>& add,
                             const std::vector<std::string>& widen);
 
-// Indexes made with --create: on the time column; with a key, a unique index
-// on the key and one on (key, time) unless the key holds the time column.
+// Indexes made with --create. A key that holds the time column gets one unique
+// index, time first, then the rest of the key; otherwise the time column gets
+// an index, and a key its unique index and one on (key, time).
 std::vector<std::string> create_index_sql(const TableName& table,
                                           const std::optional<std::string>& time_column,
                                           const std::vector<std::string>& key);
