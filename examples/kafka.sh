@@ -110,7 +110,8 @@ psql_conn=()
 sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 "${psql_conn[@]}" -c "$1"; }
 
 # The tables are made here, once: several workers' pg-sink --create racing
-# to create the same table would collide.
+# to create the same table would collide. Keys lead with time, as pg-sink
+# --create makes them: inserts land at the index's right edge.
 fields=(temperature humidity aqi noise_db traffic)
 metric_cols=""
 for f in "${fields[@]}"; do metric_cols+="${f}_avg double precision, ${f}_max double precision, "; done
@@ -120,11 +121,11 @@ sql "create table if not exists \"$RAW_TABLE\" (
        noise_db double precision, traffic double precision,
        injected_anomaly boolean, anomaly_kind text,
        score double precision, anomaly boolean, severity text, reasons jsonb,
-       primary key (sensor_id, ts));
+       primary key (ts, sensor_id));
      create table if not exists \"$METRICS_TABLE\" (
        \"window\" text not null, window_start timestamptz not null, window_end timestamptz,
        zone text not null, count bigint, $metric_cols anomaly_count bigint,
-       primary key (\"window\", window_start, zone));" > /dev/null
+       primary key (window_start, \"window\", zone));" > /dev/null
 
 # metrics_worker LOG_PREFIX [-e]: one exactly-once metrics worker.
 metrics_worker() {
