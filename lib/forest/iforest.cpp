@@ -1,6 +1,7 @@
 #include "citypipe/forest/iforest.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdlib>
 #include <string_view>
 #include <cmath>
@@ -53,6 +54,54 @@ class Rng {
  private:
   Random random_;
 };
+
+// The bucket of x in a RankIndex: never decreasing with x (a subtraction and
+// a multiplication by a positive number, then a clamp), NaN in bucket 0.
+[[gnu::always_inline]] inline std::uint32_t bucket_of(double x, double lo, double scale, std::uint32_t last) {
+  const double t = (x - lo) * scale;
+  return t >= 0 ? (t < static_cast<double>(last) ? static_cast<std::uint32_t>(t) : last) : 0;
+}
+
+constexpr std::uint32_t rank_span_max = 8;  // most cuts a bucket may hold, else binary search
+
+// The index of sorted distinct cuts: the fewest buckets (a power of two from
+// about one per cut to eight per cut) that hold at most rank_span_max cuts
+// each; none for few cuts or a range that is not finite.
+RankIndex make_rank_index(const std::vector<double>& c) {
+  RankIndex ix;
+  if (c.size() < 32 || c.size() >= rank_mask) return ix;
+  const double lo = c.front(), width = c.back() - lo;
+  if (!std::isfinite(width) || !(width > 0)) return ix;
+  std::vector<std::uint32_t> bucket(c.size());
+  for (std::size_t nb = std::bit_ceil(c.size()); nb <= 8 * std::bit_ceil(c.size()); nb *= 2) {
+    const double scale = static_cast<double>(nb) / width;
+    if (!std::isfinite(scale)) break;
+    const auto last = static_cast<std::uint32_t>(nb - 1);
+    std::uint32_t span = 0, run = 0;
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      bucket[i] = bucket_of(c[i], lo, scale, last);
+      run = i > 0 && bucket[i] == bucket[i - 1] ? run + 1 : 1;
+      span = std::max(span, run);
+    }
+    if (span > rank_span_max) continue;
+    ix.lo = lo;
+    ix.scale = scale;
+    ix.last = last;
+    ix.span = span;
+    ix.first.assign(nb, 0);
+    // first[b]: the cuts in buckets before b, that is the index of the first cut at or after it.
+    std::size_t i = 0;
+    for (std::size_t b = 0; b < nb; ++b) {
+      while (i < c.size() && bucket[i] < b) ++i;
+      ix.first[b] = static_cast<std::uint32_t>(i);
+    }
+    ix.padded = c;
+    // NaN compares false with any x, +infinity included.
+    ix.padded.resize(c.size() + rank_span_max, std::numeric_limits<double>::quiet_NaN());
+    return ix;
+  }
+  return ix;
+}
 
 }  // namespace
 
@@ -279,6 +328,7 @@ void IsolationForest::flatten() {
     c.erase(std::unique(c.begin(), c.end()), c.end());
     if (c.size() >= rank_mask) return;
   }
+  for (const auto& c : flat_.cuts) flat_.index.push_back(make_rank_index(c));
   if (node_total > std::numeric_limits<std::uint32_t>::max() || leaf_total > std::numeric_limits<std::uint32_t>::max())
     return;
   flat_.node.assign(node_total, std::uint64_t{rank_mask});  // padding: always left
@@ -455,8 +505,8 @@ void simd_top(const std::uint32_t* table, std::uint32_t levels, const std::uint3
 
 // How many of the sorted cuts are <= each x (0 for NaN): a binary search per
 // row, all rows a step at a time so that their loads overlap, no branches.
-void ranks_of(const std::vector<double>& cuts, const double* x, std::size_t stride, std::size_t m,
-              std::uint32_t* out) {
+void ranks_by_search(const std::vector<double>& cuts, const double* x, std::size_t stride, std::size_t m,
+                     std::uint32_t* out) {
   std::fill(out, out + m, 0u);
   if (cuts.empty()) return;
   const double* c = cuts.data();
@@ -468,6 +518,31 @@ void ranks_of(const std::vector<double>& cuts, const double* x, std::size_t stri
     n -= half;
   }
   for (std::size_t r = 0; r < m; ++r) out[r] += c[out[r]] <= x[r * stride] ? 1u : 0u;
+}
+
+// The same from the index: the cuts before x's bucket, then those of its
+// bucket that are <= x, counted over eight slots at once (the cuts after the
+// bucket are all > x, the padding NaN).
+void ranks_by_index(const RankIndex& ix, const double* x, std::size_t stride, std::size_t m, std::uint32_t* out) {
+  const double lo = ix.lo, scale = ix.scale;
+  const std::uint32_t last = ix.last;
+  const std::uint32_t* first = ix.first.data();
+  const double* c = ix.padded.data();
+  for (std::size_t r = 0; r < m; ++r) {
+    const double v = x[r * stride];
+    const std::uint32_t at = first[bucket_of(v, lo, scale, last)];
+    const __m256d vv = _mm256_set1_pd(v);
+    const int low = _mm256_movemask_pd(_mm256_cmp_pd(_mm256_loadu_pd(c + at), vv, _CMP_LE_OQ));
+    const int high = _mm256_movemask_pd(_mm256_cmp_pd(_mm256_loadu_pd(c + at + 4), vv, _CMP_LE_OQ));
+    out[r] = at + static_cast<std::uint32_t>(__builtin_popcount(static_cast<unsigned>(low | high << 4)));
+  }
+  static_assert(rank_span_max == 8);
+}
+
+void ranks_of(const std::vector<double>& cuts, const RankIndex& ix, const double* x, std::size_t stride,
+              std::size_t m, std::uint32_t* out) {
+  if (ix.last == 0) ranks_by_search(cuts, x, stride, m, out);
+  else ranks_by_index(ix, x, stride, m, out);
 }
 
 }  // namespace
@@ -482,7 +557,7 @@ void IsolationForest::score_batch_flat(const double* rows, std::size_t n, double
     const std::size_t m = std::min(block, n - b);
     const std::size_t padded = (m + 15) / 16 * 16;
     for (std::size_t f = 0; f < nf; ++f) {
-      ranks_of(flat_.cuts[f], rows + b * nf + f, nf, m, ranks.data() + f * block);
+      ranks_of(flat_.cuts[f], flat_.index[f], rows + b * nf + f, nf, m, ranks.data() + f * block);
       std::fill(ranks.data() + f * block + m, ranks.data() + f * block + padded, 0u);
     }
     std::fill(acc, acc + padded, 0.0);
@@ -656,7 +731,7 @@ void IsolationForest::score_batch_wide(const double* rows, std::size_t n, double
     const std::size_t padded = (m + wide_group - 1) / wide_group * wide_group;
     for (std::size_t f = 0; f < nf; ++f) {
       std::uint32_t* x = ranks + f * block;
-      ranks_of(flat_.cuts[f], rows + b * nf + f, nf, m, x);
+      ranks_of(flat_.cuts[f], flat_.index[f], rows + b * nf + f, nf, m, x);
       std::fill(x + m, x + padded, 0u);
       for (std::size_t r = 0; r < padded; ++r) x[r] = x[r] << 3 | 7;
     }
@@ -773,7 +848,7 @@ void IsolationForest::score_batch_narrow(const double* rows, std::size_t n, doub
     const std::size_t m = std::min(block, n - b);
     const std::size_t padded = (m + narrow_group - 1) / narrow_group * narrow_group;
     for (std::size_t f = 0; f < nf; ++f) {
-      ranks_of(flat_.cuts[f], rows + b * nf + f, nf, m, ranks);
+      ranks_of(flat_.cuts[f], flat_.index[f], rows + b * nf + f, nf, m, ranks);
       std::fill(ranks + m, ranks + padded, 0u);
       std::uint16_t* x = xs + f * block;
       for (std::size_t r = 0; r < padded; ++r) x[r] = static_cast<std::uint16_t>(ranks[r] << 3 | 7);
