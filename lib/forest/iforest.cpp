@@ -1,6 +1,7 @@
 #include "citypipe/forest/iforest.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdlib>
 #include <string_view>
 #include <cmath>
@@ -53,6 +54,54 @@ class Rng {
  private:
   Random random_;
 };
+
+// The bucket of x in a RankIndex: never decreasing with x (a subtraction and
+// a multiplication by a positive number, then a clamp), NaN in bucket 0.
+[[gnu::always_inline]] inline std::uint32_t bucket_of(double x, double lo, double scale, std::uint32_t last) {
+  const double t = (x - lo) * scale;
+  return t >= 0 ? (t < static_cast<double>(last) ? static_cast<std::uint32_t>(t) : last) : 0;
+}
+
+constexpr std::uint32_t rank_span_max = 8;  // most cuts a bucket may hold, else binary search
+
+// The index of sorted distinct cuts: the fewest buckets (a power of two from
+// about one per cut to eight per cut) that hold at most rank_span_max cuts
+// each; none for few cuts or a range that is not finite.
+RankIndex make_rank_index(const std::vector<double>& c) {
+  RankIndex ix;
+  if (c.size() < 32 || c.size() >= rank_mask) return ix;
+  const double lo = c.front(), width = c.back() - lo;
+  if (!std::isfinite(width) || !(width > 0)) return ix;
+  std::vector<std::uint32_t> bucket(c.size());
+  for (std::size_t nb = std::bit_ceil(c.size()); nb <= 8 * std::bit_ceil(c.size()); nb *= 2) {
+    const double scale = static_cast<double>(nb) / width;
+    if (!std::isfinite(scale)) break;
+    const auto last = static_cast<std::uint32_t>(nb - 1);
+    std::uint32_t span = 0, run = 0;
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      bucket[i] = bucket_of(c[i], lo, scale, last);
+      run = i > 0 && bucket[i] == bucket[i - 1] ? run + 1 : 1;
+      span = std::max(span, run);
+    }
+    if (span > rank_span_max) continue;
+    ix.lo = lo;
+    ix.scale = scale;
+    ix.last = last;
+    ix.span = span;
+    ix.first.assign(nb, 0);
+    // first[b]: the cuts in buckets before b, that is the index of the first cut at or after it.
+    std::size_t i = 0;
+    for (std::size_t b = 0; b < nb; ++b) {
+      while (i < c.size() && bucket[i] < b) ++i;
+      ix.first[b] = static_cast<std::uint32_t>(i);
+    }
+    ix.padded = c;
+    // NaN compares false with any x, +infinity included.
+    ix.padded.resize(c.size() + rank_span_max, std::numeric_limits<double>::quiet_NaN());
+    return ix;
+  }
+  return ix;
+}
 
 }  // namespace
 
@@ -279,6 +328,7 @@ void IsolationForest::flatten() {
     c.erase(std::unique(c.begin(), c.end()), c.end());
     if (c.size() >= rank_mask) return;
   }
+  for (const auto& c : flat_.cuts) flat_.index.push_back(make_rank_index(c));
   if (node_total > std::numeric_limits<std::uint32_t>::max() || leaf_total > std::numeric_limits<std::uint32_t>::max())
     return;
   flat_.node.assign(node_total, std::uint64_t{rank_mask});  // padding: always left
@@ -455,8 +505,8 @@ void simd_top(const std::uint32_t* table, std::uint32_t levels, const std::uint3
 
 // How many of the sorted cuts are <= each x (0 for NaN): a binary search per
 // row, all rows a step at a time so that their loads overlap, no branches.
-void ranks_of(const std::vector<double>& cuts, const double* x, std::size_t stride, std::size_t m,
-              std::uint32_t* out) {
+void ranks_by_search(const std::vector<double>& cuts, const double* x, std::size_t stride, std::size_t m,
+                     std::uint32_t* out) {
   std::fill(out, out + m, 0u);
   if (cuts.empty()) return;
   const double* c = cuts.data();
@@ -468,6 +518,31 @@ void ranks_of(const std::vector<double>& cuts, const double* x, std::size_t stri
     n -= half;
   }
   for (std::size_t r = 0; r < m; ++r) out[r] += c[out[r]] <= x[r * stride] ? 1u : 0u;
+}
+
+// The same from the index: the cuts before x's bucket, then those of its
+// bucket that are <= x, counted over eight slots at once (the cuts after the
+// bucket are all > x, the padding NaN).
+void ranks_by_index(const RankIndex& ix, const double* x, std::size_t stride, std::size_t m, std::uint32_t* out) {
+  const double lo = ix.lo, scale = ix.scale;
+  const std::uint32_t last = ix.last;
+  const std::uint32_t* first = ix.first.data();
+  const double* c = ix.padded.data();
+  for (std::size_t r = 0; r < m; ++r) {
+    const double v = x[r * stride];
+    const std::uint32_t at = first[bucket_of(v, lo, scale, last)];
+    const __m256d vv = _mm256_set1_pd(v);
+    const int low = _mm256_movemask_pd(_mm256_cmp_pd(_mm256_loadu_pd(c + at), vv, _CMP_LE_OQ));
+    const int high = _mm256_movemask_pd(_mm256_cmp_pd(_mm256_loadu_pd(c + at + 4), vv, _CMP_LE_OQ));
+    out[r] = at + static_cast<std::uint32_t>(__builtin_popcount(static_cast<unsigned>(low | high << 4)));
+  }
+  static_assert(rank_span_max == 8);
+}
+
+void ranks_of(const std::vector<double>& cuts, const RankIndex& ix, const double* x, std::size_t stride,
+              std::size_t m, std::uint32_t* out) {
+  if (ix.last == 0) ranks_by_search(cuts, x, stride, m, out);
+  else ranks_by_index(ix, x, stride, m, out);
 }
 
 }  // namespace
@@ -482,7 +557,7 @@ void IsolationForest::score_batch_flat(const double* rows, std::size_t n, double
     const std::size_t m = std::min(block, n - b);
     const std::size_t padded = (m + 15) / 16 * 16;
     for (std::size_t f = 0; f < nf; ++f) {
-      ranks_of(flat_.cuts[f], rows + b * nf + f, nf, m, ranks.data() + f * block);
+      ranks_of(flat_.cuts[f], flat_.index[f], rows + b * nf + f, nf, m, ranks.data() + f * block);
       std::fill(ranks.data() + f * block + m, ranks.data() + f * block + padded, 0u);
     }
     std::fill(acc, acc + padded, 0.0);
@@ -656,7 +731,7 @@ void IsolationForest::score_batch_wide(const double* rows, std::size_t n, double
     const std::size_t padded = (m + wide_group - 1) / wide_group * wide_group;
     for (std::size_t f = 0; f < nf; ++f) {
       std::uint32_t* x = ranks + f * block;
-      ranks_of(flat_.cuts[f], rows + b * nf + f, nf, m, x);
+      ranks_of(flat_.cuts[f], flat_.index[f], rows + b * nf + f, nf, m, x);
       std::fill(x + m, x + padded, 0u);
       for (std::size_t r = 0; r < padded; ++r) x[r] = x[r] << 3 | 7;
     }
@@ -715,10 +790,11 @@ template <int NF>
 }
 
 // As wide_tree, 32 rows per vector: levels 0-5 from one register, 6 from two,
-// 7 from four.
+// 7 from four; but each row's bottom slot goes to slot[row], for the caller
+// to add the leaves of every tree at once.
 template <int NF>
-void narrow_tree(const std::uint16_t* tab, std::uint32_t depth, const double* leaf, const std::uint16_t* xs,
-                 std::size_t padded, double* acc) {
+void narrow_tree(const std::uint16_t* tab, std::uint32_t depth, const std::uint16_t* xs, std::size_t padded,
+                 std::uint8_t* slot) {
   constexpr int G = narrow_group / 32;
   for (std::size_t r = 0; r < padded; r += narrow_group) {
     __m512i pos[G];
@@ -751,13 +827,10 @@ CITYPIPE_UNROLL(4)
       }
     }
     static_assert(wide_levels == 8);
-    // The leaves by plain loads: measured faster here than gathers.
-    alignas(64) std::uint16_t at[narrow_group];
+    // Each row's bottom slot (below 256), its leaf to be added later.
 CITYPIPE_UNROLL(4)
-    for (int g = 0; g < G; ++g) _mm512_store_si512(at + 32 * g, pos[g]);
-    double* a = acc + r;
-CITYPIPE_UNROLL(8)
-    for (std::size_t j = 0; j < narrow_group; ++j) a[j] += leaf[at[j]];
+    for (int g = 0; g < G; ++g)
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(slot + r + 32 * std::size_t(g)), _mm512_maskz_cvtepi16_epi8(all32, pos[g]));
   }
 }
 
@@ -769,29 +842,45 @@ void IsolationForest::score_batch_narrow(const double* rows, std::size_t n, doub
   alignas(64) std::uint32_t ranks[block];
   alignas(64) std::uint16_t xs[8 * block];
   alignas(64) double acc[block];
+  const std::size_t trees = flat_.trees.size();
+  std::vector<std::uint8_t> slots(trees * block);
+  std::vector<const double*> leaf(trees);
+  for (std::size_t i = 0; i < trees; ++i) leaf[i] = flat_.leaf.data() + flat_.trees[i].leaves;
   for (std::size_t b = 0; b < n; b += block) {
     const std::size_t m = std::min(block, n - b);
     const std::size_t padded = (m + narrow_group - 1) / narrow_group * narrow_group;
     for (std::size_t f = 0; f < nf; ++f) {
-      ranks_of(flat_.cuts[f], rows + b * nf + f, nf, m, ranks);
+      ranks_of(flat_.cuts[f], flat_.index[f], rows + b * nf + f, nf, m, ranks);
       std::fill(ranks + m, ranks + padded, 0u);
       std::uint16_t* x = xs + f * block;
       for (std::size_t r = 0; r < padded; ++r) x[r] = static_cast<std::uint16_t>(ranks[r] << 3 | 7);
     }
-    std::fill(acc, acc + padded, 0.0);
-    for (const auto& t : flat_.trees) {
+    for (std::size_t i = 0; i < trees; ++i) {
+      const auto& t = flat_.trees[i];
       const std::uint16_t* tab = flat_.level16.data() + t.levels16;
-      const double* leaf = flat_.leaf.data() + t.leaves;
+      std::uint8_t* slot = slots.data() + i * block;
       switch (nf) {
-        case 1: narrow_tree<1>(tab, t.depth, leaf, xs, padded, acc); break;
-        case 2: narrow_tree<2>(tab, t.depth, leaf, xs, padded, acc); break;
-        case 3: narrow_tree<3>(tab, t.depth, leaf, xs, padded, acc); break;
-        case 4: narrow_tree<4>(tab, t.depth, leaf, xs, padded, acc); break;
-        case 5: narrow_tree<5>(tab, t.depth, leaf, xs, padded, acc); break;
-        case 6: narrow_tree<6>(tab, t.depth, leaf, xs, padded, acc); break;
-        case 7: narrow_tree<7>(tab, t.depth, leaf, xs, padded, acc); break;
-        default: narrow_tree<8>(tab, t.depth, leaf, xs, padded, acc); break;
+        case 1: narrow_tree<1>(tab, t.depth, xs, padded, slot); break;
+        case 2: narrow_tree<2>(tab, t.depth, xs, padded, slot); break;
+        case 3: narrow_tree<3>(tab, t.depth, xs, padded, slot); break;
+        case 4: narrow_tree<4>(tab, t.depth, xs, padded, slot); break;
+        case 5: narrow_tree<5>(tab, t.depth, xs, padded, slot); break;
+        case 6: narrow_tree<6>(tab, t.depth, xs, padded, slot); break;
+        case 7: narrow_tree<7>(tab, t.depth, xs, padded, slot); break;
+        default: narrow_tree<8>(tab, t.depth, xs, padded, slot); break;
       }
+    }
+    // The leaves, sixteen rows at a time, each summed in tree order in a
+    // register of its own (no load and store of a running sum per tree).
+    for (std::size_t r = 0; r < m; r += 16) {
+      double sum[16] = {};
+      for (std::size_t i = 0; i < trees; ++i) {
+        const std::uint8_t* at = slots.data() + i * block + r;
+        const double* lf = leaf[i];
+CITYPIPE_UNROLL(16)
+        for (int j = 0; j < 16; ++j) sum[j] += lf[at[j]];
+      }
+      for (int j = 0; j < 16; ++j) acc[r + std::size_t(j)] = sum[j];
     }
     const double k = trees_.empty() ? 1.0 : static_cast<double>(trees_.size());
     for (std::size_t r = 0; r < m; ++r) out[b + r] = to_score(acc[r] / k);

@@ -29,6 +29,7 @@ const std::string after_score_false = fmt::format(",\"{}\":false,\"{}\":\"", fie
 const std::string before_reasons = fmt::format("\",\"{}\":[", field::reasons);
 const std::string score_first = fmt::format("\"{}\":", field::score);
 const std::string score_next = "," + score_first;
+constexpr std::string_view fallback_note = ",\"fallback:global\"";
 
 // The measurements (one rule, record_fields.h) other than --by, and other than
 // the score this tool writes, so that rescoring a scored stream does not feed
@@ -193,6 +194,8 @@ class Batch {
       }
     }
     std::string& out = tool.out().buffer();
+    // Room for the batch at once, so that no append below reallocates.
+    out.reserve(out.size() + raw_.size() + reasons_.size() + n_ * (tail_room + fallback_note.size()));
     std::size_t raw_begin = 0, reasons_begin = 0;
     next_control_ = 0;
     for (std::size_t i = 0; i < n_; ++i) {
@@ -221,10 +224,15 @@ class Batch {
       put(severity_name(sev));
       put(before_reasons);
       if (forest_says) put("\"iforest\"");
-      out.append(tail, len);
-      if (!rule_reasons.empty()) out.append(rule_reasons.substr(forest_says ? 0 : 1));
-      if (fallback_[i]) out += forest_says || !rule_reasons.empty() ? ",\"fallback:global\"" : "\"fallback:global\"";
-      out.append("]}\n", 3);
+      if (rule_reasons.empty() && !fallback_[i]) {
+        put("]}\n");  // the common case: the tail in one piece
+        out.append(tail, len);
+      } else {
+        out.append(tail, len);
+        if (!rule_reasons.empty()) out.append(rule_reasons.substr(forest_says ? 0 : 1));
+        if (fallback_[i]) out.append(forest_says || !rule_reasons.empty() ? fallback_note : fallback_note.substr(1));
+        out.append("]}\n", 3);
+      }
       tool.out().commit();
     }
     write_controls(tool, n_);

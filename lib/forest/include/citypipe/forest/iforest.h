@@ -71,6 +71,19 @@ struct ForestParams {
   std::uint64_t seed = 0;
 };
 
+// For the flat walks: rank(x), how many of a feature's sorted distinct cuts
+// are <= x, in one step. x's bucket, of equal width between the first and the
+// last cut, tells how many cuts lie in the buckets before it; those of its
+// own bucket that are <= x are then counted. Exact, because a value's bucket
+// never decreases as the value grows.
+struct RankIndex {
+  double lo = 0, scale = 0;              // bucket(x) = (x - lo) * scale, clamped
+  std::uint32_t last = 0;                // the last bucket; 0: no index, binary search
+  std::uint32_t span = 0;                // most cuts in one bucket
+  std::vector<std::uint32_t> first;      // per bucket, how many cuts lie in buckets before it
+  std::vector<double> padded;            // the cuts, then eight NaN (never <= x)
+};
+
 class IsolationForest {
  public:
   IsolationForest() = default;
@@ -121,6 +134,7 @@ class IsolationForest {
       std::uint32_t levels, levels16;              // offsets into level, level16
     };
     std::vector<std::vector<double>> cuts;  // per feature, sorted, distinct
+    std::vector<RankIndex> index;           // per feature
     std::vector<std::uint64_t> node;        // heap order: rank of the split | column offset << 32
     std::vector<std::uint32_t> table;       // top levels: rank | feature << 28, 8 entries at least
     std::vector<std::uint32_t> level;       // every level, rank << 3 | feature, 16 entries at least
