@@ -193,6 +193,10 @@ TEST_CASE("the flat fast path agrees with simdjson on every line", "[ndjson]") {
       "{\"a\":1234567.1234567}", "{\"a\":12345678}", "{\"a\":0.12345678}", "{\"a\":10.4,\"b\":7}",
       "{\"a\":1234567890123456789.5}", "{\"a\":9999999999999999999.9}", "{\"a\":-1.0000001e3}",
       "{\"a\":123456789.1}", "{\"a\":1.1234567890123456789}", "{\"a\":7", "{\"a\":7.",
+      // Digits counted across the point (19 fit), and words cut short at the line's end.
+      "{\"a\":1234567890.123456789}", "{\"a\":1234567890.1234567891}", "{\"a\":12345678901234567890}",
+      "{\"a\":-12.5,\"b\":false,\"c\":null,\"d\":true}", "{\"a\":fals}", "{\"a\":fal", "{\"a\":nul",
+      "{\"a\":tru", "{\"a\":f}", "{\"a\":-x}", "{\"a\":-}", "{\"a\":falsee}", "{\"a\":1.5e}",
   };
   JsonParser fast(true), slow(false);
   // Each line alone, and again with digits in the readable bytes after it,
