@@ -48,15 +48,18 @@ void append_key_piece(std::string& out, const JsonField* f) {
 // Unambiguous bytes per key value: its key text (record_fields.h) after 's'
 // for a string, 'v' for another value (whose text cannot be taken for a
 // string's then); '0' for null or missing.
-void append_lookup_piece(std::string& out, const JsonField* f, std::string& scratch) {
-  const auto text = f != nullptr ? key_text(*f, scratch) : std::nullopt;
+void append_lookup_piece(Column<char>& out, const JsonField* f, std::string& scratch) {
+  const auto text = f == nullptr                    ? std::nullopt
+                    : f->type == json_type::string ? std::optional(f->text)  // the usual key, without a call
+                                                   : key_text(*f, scratch);
   if (!text) {
-    out += '0';
+    *out.grow(1) = '0';
   } else {
-    out += f->type == json_type::string ? 's' : 'v';
-    out += *text;
+    char* d = out.grow(text->size() + 1);
+    d[0] = f->type == json_type::string ? 's' : 'v';
+    std::memcpy(d + 1, text->data(), text->size());
   }
-  out += key_separator;
+  *out.grow(1) = key_separator;
 }
 
 }  // namespace
@@ -72,8 +75,12 @@ std::uint64_t KeyIds::hash(std::string_view bytes) {
     h ^= h >> 31;
   }
   if (i < bytes.size()) {
+    // The last eight bytes (overlapping the words above) where there are
+    // eight: a load of fixed size, not a call to memcpy.
     std::uint64_t w = 0;
-    std::memcpy(&w, bytes.data() + i, bytes.size() - i);
+    if (bytes.size() >= 8) std::memcpy(&w, bytes.data() + bytes.size() - 8, 8);
+    else
+      for (std::size_t j = i; j < bytes.size(); ++j) w |= std::uint64_t{static_cast<unsigned char>(bytes[j])} << (8 * j);
     h = (h ^ w) * 0x94d049bb133111ebULL;
   }
   h ^= h >> 29;
@@ -270,21 +277,26 @@ std::optional<std::string> WindowAgg::extract(const JsonRecord& rec, Slots& slot
     if (!parsed) return time_reason();
     row.time = *parsed;
   }
-  for (std::size_t i = 0; i < fields_.size(); ++i) {
-    const JsonField* f = rec.find(field_names_[i], slots.fields[i]);
-    if (f == nullptr || f->type == json_type::null) {
-      row.values[i] = std::numeric_limits<double>::quiet_NaN();
-    } else if (f->type == json_type::number) {
-      row.values[i] = f->number;
+  // Plain pointers in the loops: the stores into the row would otherwise
+  // make the compiler load each vector's bounds again.
+  const FieldName* names = field_names_.data();
+  std::size_t* hints = slots.fields.data();
+  double* values = row.values;
+  for (std::size_t i = 0, n = field_names_.size(); i < n; ++i) {
+    const JsonField* f = rec.find(names[i], hints[i]);
+    if (f != nullptr && f->type == json_type::number) {
+      values[i] = f->number;
+    } else if (f == nullptr || f->type == json_type::null) {
+      values[i] = std::numeric_limits<double>::quiet_NaN();
     } else {
       return "field '" + fields_[i] + "' is not a number";
     }
   }
-  for (std::size_t j = 0; j < trues_.size(); ++j) {
+  for (std::size_t j = 0, n = true_names_.size(); j < n; ++j) {
     const JsonField* f = rec.find(true_names_[j], slots.trues[j]);
     row.trues[j] = f != nullptr && f->type == json_type::boolean && f->boolean;
   }
-  for (std::size_t k = 0; k < keys_.size(); ++k)
+  for (std::size_t k = 0, n = key_names_.size(); k < n; ++k)
     append_lookup_piece(*row.key, rec.find(key_names_[k], slots.keys[k]), slots.key_text);
   return std::nullopt;
 }
@@ -404,13 +416,15 @@ bool WindowAgg::add_one(const JsonRecord& rec, RecordInput& in) {
     values_.resize(fields_.size());
     trues_row_.resize(trues_.size());
   }
-  std::string lookup, why;
-  Row row{0, values_.data(), trues_row_.data(), &lookup};
+  std::string why;
+  Column<char> lookup_bytes;
+  Row row{0, values_.data(), trues_row_.data(), &lookup_bytes};
   if (auto bad = extract(rec, slots_, row)) return in.reject(*bad);
   std::int64_t position = 0;
   Partition* p = partition_of(rec, slots_, position, why);
   if (p == nullptr) return in.reject(why);
   if (!p->engine) start_engine(*p);
+  const std::string_view lookup = lookup_bytes.view(0, lookup_bytes.size());
   const std::uint32_t id = key_id(*p, lookup, KeyIds::hash(lookup), &rec, rec.raw());
   if (idle_) p->last_arrival = wall_clock_ms();
   add(*p, id, row.time, values_, trues_row_, rec.raw(), position);
@@ -505,18 +519,16 @@ class WindowAgg::Replay : public BatchHandler {
     Rows& r = static_cast<Rows&>(batch);
     const std::size_t nf = agg_.fields_.size(), nt = agg_.trues_.size();
     const std::size_t key_from = r.keys.size(), values_from = r.values.size(), trues_from = r.trues.size();
-    r.values.resize(values_from + nf);
-    r.trues.resize(trues_from + nt);
-    Row row{0, r.values.data() + values_from, r.trues.data() + trues_from, &r.keys};
+    Row row{0, r.values.grow(nf), r.trues.grow(nt), &r.keys};
     if (auto bad = agg_.extract(rec, slots_[worker], row)) {
-      r.keys.resize(key_from);
-      r.values.resize(values_from);
-      r.trues.resize(trues_from);
+      r.keys.resize_down(key_from);
+      r.values.resize_down(values_from);
+      r.trues.resize_down(trues_from);
       return bad;
     }
     r.times.push_back(row.time);
     r.key_ends.push_back(static_cast<std::uint32_t>(r.keys.size()));
-    r.hashes.push_back(KeyIds::hash(std::string_view(r.keys).substr(key_from)));
+    r.hashes.push_back(KeyIds::hash(r.keys.view(key_from, r.keys.size() - key_from)));
     return std::nullopt;
   }
 
@@ -526,9 +538,9 @@ class WindowAgg::Replay : public BatchHandler {
     Partition& p = agg_.plain_;
     for (std::size_t i = first; i < first + count; ++i) {
       const std::uint32_t key_from = i == 0 ? 0 : r.key_ends[i - 1];
-      const std::string_view lookup = std::string_view(r.keys).substr(key_from, r.key_ends[i] - key_from);
+      const std::string_view lookup = r.keys.view(key_from, r.key_ends[i] - key_from);
       const std::uint32_t id = agg_.key_id(p, lookup, r.hashes[i], nullptr, r.row_line(i));
-      agg_.add(p, id, r.times[i], std::span(r.values).subspan(i * nf, nf), std::span(r.trues).subspan(i * nt, nt),
+      agg_.add(p, id, r.times[i], r.values.subspan(i * nf, nf), r.trues.subspan(i * nt, nt),
                r.row_line(i), 0);
       if (!agg_.emit_per_chunk_) agg_.emit(p);
     }
@@ -540,9 +552,9 @@ class WindowAgg::Replay : public BatchHandler {
   // The rows of one batch, column by column.
   struct Rows : RecordBatch {
     std::vector<time_ms> times;
-    std::vector<double> values;       // rows x fields
-    std::vector<std::uint8_t> trues;  // rows x true counters
-    std::string keys;                 // look-up keys, one after another
+    Column<double> values;       // rows x fields
+    Column<std::uint8_t> trues;  // rows x true counters
+    Column<char> keys;           // look-up keys, one after another
     std::vector<std::uint32_t> key_ends;
     std::vector<std::uint64_t> hashes;  // KeyIds::hash of each look-up key
   };

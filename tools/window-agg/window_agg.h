@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdio>
+#include <concepts>
 #include <cstring>
 #include <span>
 #include <memory>
@@ -39,6 +40,38 @@ struct WindowAggOptions {
   std::string late_file;
   std::string idle_timeout;
   bool emit_empty = false;
+};
+
+// A growable array whose new elements are not initialised: a row is
+// written whole right after it is added, so zeroing it first is wasted.
+template <class T>
+class Column {
+ public:
+  T* grow(std::size_t n) {
+    if (size_ + n > capacity_) {
+      const std::size_t capacity = std::max<std::size_t>(2 * capacity_, size_ + n + 256);
+      auto data = std::make_unique_for_overwrite<T[]>(capacity);
+      if (size_ > 0) std::memcpy(data.get(), data_.get(), size_ * sizeof(T));
+      data_ = std::move(data);
+      capacity_ = capacity;
+    }
+    T* at = data_.get() + size_;
+    size_ += n;
+    return at;
+  }
+  void resize_down(std::size_t n) { size_ = n; }
+  void clear() { size_ = 0; }
+  std::size_t size() const { return size_; }
+  std::span<const T> subspan(std::size_t from, std::size_t n) const { return {data_.get() + from, n}; }
+  std::string_view view(std::size_t from, std::size_t n) const
+    requires std::same_as<T, char>
+  {
+    return {data_.get() + from, n};
+  }
+
+ private:
+  std::unique_ptr<T[]> data_;
+  std::size_t size_ = 0, capacity_ = 0;
 };
 
 // The ids of keys by their look-up bytes, found by a hash the caller gives
@@ -93,7 +126,7 @@ class WindowAgg {
     time_ms time;
     double* values;            // fields_.size()
     std::uint8_t* trues;       // trues_.size()
-    std::string* key;          // the look-up key is appended here
+    Column<char>* key;         // the look-up key is appended here
   };
   // The windows of one Kafka partition (or of the whole input, when records
   // carry no "_kafka"), with their own watermark: a partition's backlog never
