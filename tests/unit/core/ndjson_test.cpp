@@ -197,6 +197,9 @@ TEST_CASE("the flat fast path agrees with simdjson on every line", "[ndjson]") {
       "{\"a\":1234567890.123456789}", "{\"a\":1234567890.1234567891}", "{\"a\":12345678901234567890}",
       "{\"a\":-12.5,\"b\":false,\"c\":null,\"d\":true}", "{\"a\":fals}", "{\"a\":fal", "{\"a\":nul",
       "{\"a\":tru", "{\"a\":f}", "{\"a\":-x}", "{\"a\":-}", "{\"a\":falsee}", "{\"a\":1.5e}",
+      // Quotes where no string may start: each string is taken as its opening quote and the next.
+      "{\"a\":1\"b\":2}", "{\"a\"\"b\":1}", "{\"a\":\"x\"\"y\"}", "{\"a\":1,\"b\"}", "{\"a\":\"b\":\"c\"}",
+      "{\"a\":\"}", "{\"a\":\"b}\"}", "{\"a\":true\"}", "{\"\"}", "{\"a\":\"b\",\"}", "{\"a\":[\"]\"]}",
   };
   JsonParser fast(true), slow(false);
   // Each line alone, and again with digits in the readable bytes after it,
