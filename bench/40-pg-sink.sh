@@ -16,14 +16,14 @@
 # and max; ratio of medians > 1 means pg-sink is faster. Also the median CPU
 # seconds of each, client (user+sys) and server together: steadier under load.
 # Table contents after pg-sink --key and after psql are compared (sorted dumps).
-# Measured 2026-12-02 on the shared 2-core machine (load average 9-10 from
-# other work), 1M sensor-gen rows, medians of 5 (CPU ratios: anchor/ours):
-# plain 0.98x psql \copy (CPU 0.73x); --key new rows 2.36x the anchor (CPU
-# 1.42x) and 0.72x pg-sink plain (CPU 0.61x); --key half there 1.76x (was
-# 1.39x before the conflict row split; CPU 0.99x); psql \copy into the keyed
-# table 0.56x into the plain one (CPU 0.53x): the unique index on
-# (sensor_id, ts) doubles the server's work per row, so --key >= 0.8x plain is
-# out of reach for a COPY-based load on this server.
+# Measured 2026-12-02 (ninth session) on the 2-core machine, quiet (load 1-2),
+# 1M sensor-gen rows, medians of 5 (CPU ratios: anchor/ours): plain 0.92x psql
+# \copy (CPU 0.62x; the server bounds both, and --workers 1 or 2 run level
+# with psql); --key new rows 2.26x the anchor (CPU 1.51x) and 0.95x pg-sink
+# plain, with the time-first key index --create makes (the old (sensor_id, ts)
+# index plus a ts index: 0.72x, eighth session, loaded); --key half there 1.33x (1.76x with the old
+# index, which slowed the anchor more); psql \copy into the keyed table 0.77x
+# into the plain one.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 src=${CITYPIPE_SOURCE:-$(cd "$(dirname "$0")/.." && pwd)}
