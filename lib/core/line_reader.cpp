@@ -5,12 +5,15 @@
 #include <cstring>
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
 #include <immintrin.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #include "citypipe/core/cpu.h"
+#include "citypipe/core/event_time.h"
 #include "citypipe/core/signals.h"
 
 namespace citypipe {
@@ -192,9 +195,28 @@ bool LineReader::open_next_file() {
   return true;
 }
 
+namespace {
+constexpr int drain_idle_ms = 500;  // a writer stopping flushes at once
+constexpr std::int64_t drain_max_ms = 2000;  // a writer that goes on is not waited for
+}  // namespace
+
+bool LineReader::drain_ready() {
+  if (signal_count() >= 2) return false;  // a second signal: stop now
+  if (drain_until_ms_ == 0) {
+    struct stat st;
+    if (::fstat(fd_, &st) != 0 || !S_ISFIFO(st.st_mode)) return false;
+    drain_until_ms_ = wall_clock_ms() + drain_max_ms;
+  }
+  const std::int64_t left = drain_until_ms_ - wall_clock_ms();
+  if (left <= 0) return false;
+  pollfd p{fd_, POLLIN, 0};
+  const int ready = ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left, drain_idle_ms)));
+  return ready > 0;  // data or end of file; not on a timeout or a further signal
+}
+
 bool LineReader::read_some(char* dst, std::size_t room, std::size_t& got) {
   for (;;) {
-    if (stop_requested()) return false;
+    if (stop_requested() && !drain_ready()) return false;
     const ssize_t n = ::read(fd_, dst, room);
     if (n > 0) {
       got = static_cast<std::size_t>(n);

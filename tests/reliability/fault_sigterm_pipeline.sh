@@ -50,3 +50,23 @@ echo "# iforest-score read $read_in records and $read_bad bad lines; table $rows
 assert_eq "$(count_lines "$T/score.rejected")" "$read_bad" "iforest-score kept each bad line it counted"
 assert_eq "$((rows + kept))" "$((read_in + read_bad))" "every line read by the first stage is in PostgreSQL or a reject file"
 assert_eq "$(sql 'select count(distinct (sensor_id, ts)) from live')" "$rows" "no row twice"
+
+# The same, made certain: a writer that, on SIGTERM, writes the rest of its
+# records as it stops; the reader gets the signal first. It still reads all of them
+# (it drains its pipe after a stop), and ends with 130.
+cp "$CITYPIPE_SOURCE/examples/fixtures/city-pass.ndjson" "$T/some"
+head -n 100 "$T/some" > "$T/first"; tail -n +101 "$T/some" > "$T/rest"
+setsid bash -c '
+  perl -e '\''$| = 1; open(my $r, "<", $ARGV[1]) or die; my @rest = <$r>;
+    $SIG{TERM} = sub { print @rest; exit 0 };
+    open(my $f, "<", $ARGV[0]) or die; print <$f>; sleep 60'\'' "$1/first" "$1/rest" |
+    window-agg --window tumble:1m --key zone --stats > /dev/null 2> "$1/drain.err"
+  echo "${PIPESTATUS[*]}" > "$1/drain.status"' _ "$T" &
+dleader=$!
+on_exit "kill -KILL -- -$dleader 2>/dev/null"
+sleep 1
+reader=$(pgrep -g "$dleader" -x window-agg); writer=$(pgrep -g "$dleader" -x perl)
+kill -TERM "$reader"; kill -TERM "$writer"
+for _ in $(seq 1 100); do [ -s "$T/drain.status" ] && break; sleep 0.1; done
+assert_eq "$(cat "$T/drain.status")" "0 130" "writer 0, reader 130 after SIGTERM"
+assert_eq "$(stat_of "$T/drain.err" in)" "$(count_lines "$T/some")" "the reader read what its writer wrote as it stopped"

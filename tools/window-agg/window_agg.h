@@ -83,7 +83,9 @@ class KeyIds {
   std::optional<std::uint32_t> find(std::string_view bytes, std::uint64_t hash) const {
     for (std::size_t i = hash & mask_; slots_[i].id != none; i = (i + 1) & mask_) {
       const Slot& s = slots_[i];
-      if (s.hash == hash && s.size == bytes.size() && std::memcmp(text_.data() + s.from, bytes.data(), s.size) == 0)
+      // (An empty key's view may have no data pointer: memcmp must not see it.)
+      if (s.hash == hash && s.size == bytes.size() &&
+          (s.size == 0 || std::memcmp(text_.data() + s.from, bytes.data(), s.size) == 0))
         return s.id;
     }
     return std::nullopt;

@@ -69,6 +69,11 @@ struct LineBlock {
 // cannot treat it as a replay of files.
 bool reads_live_stdin(const std::vector<std::string>& inputs);
 
+// After SIGINT or SIGTERM a reader stops, except on a pipe: there it still
+// reads what the writer has written or writes as it stops (it most likely got
+// the same signal), until end of file, 500 ms without data, 2 s in all or a
+// second signal. So a whole pipeline stopped at once loses nothing between
+// its stages.
 class LineReader {
  public:
   // files empty or "-" means standard input. max_line_bytes bounds memory;
@@ -117,6 +122,7 @@ class LineReader {
   bool open_next_file();
   bool fill();  // reads more bytes; false at end of file or error
   bool read_some(char* dst, std::size_t room, std::size_t& got);  // false at end of file or error
+  bool drain_ready();  // after a stop signal: may a pipe still be read?
   bool decode_more(std::size_t room);
 
   struct Decoder;
@@ -131,6 +137,7 @@ class LineReader {
   int fd_ = -1;
   bool eof_ = true;
   bool on_stdin_ = false;
+  std::int64_t drain_until_ms_ = 0;  // after a stop signal: when reading a pipe ends at the latest
   std::string display_name_;
   std::uint64_t line_no_ = 0;
   std::size_t chunk_;  // bytes per read() at most
