@@ -40,8 +40,7 @@ int main(int argc, char** argv) {
                  "More columns that --create makes timestamptz (always: ts, window_start, window_end)")
       ->type_name("COL,...");
   app.add_flag("--strict-columns", opt.strict_columns, "A field with no column makes the record a bad line");
-  auto* batch_rows = app.add_option("--batch-rows", opt.batch_rows,
-                 "Commit after this many rows (default 10000; reading files, 100000 or 16 MiB)")
+  app.add_option("--batch-rows", opt.batch_rows, "Commit after this many rows, or 4 MiB (default 10000)")
       ->type_name("N")
       ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
   app.add_option("--batch-ms", batch_ms, "Commit a batch at most this long after its first row (default 200ms)")
@@ -83,15 +82,10 @@ int main(int argc, char** argv) {
   if (!time_columns.empty())
     for (auto& c : CLI::detail::split(time_columns, ',')) opt.time_columns.push_back(c);
   opt.batch_ms = *citypipe::parse_duration(batch_ms);
-  // Replaying files, nobody waits for a row: fewer, bigger commits, and two
-  // connections so the server works while the next batch is parsed.
-  if (!citypipe::reads_live_stdin(tool.options().inputs)) {
-    if (workers->count() == 0) opt.workers = 2;
-    if (batch_rows->count() == 0) {
-      opt.batch_rows = 100000;
-      opt.batch_bytes = 16u << 20;
-    }
-  }
+  // Replaying files, nobody waits for a row: two connections, so that the
+  // server works while the next batch is parsed. Batches stay small even so:
+  // bigger ones fall out of the cache and cost more than their commits save.
+  if (!citypipe::reads_live_stdin(tool.options().inputs) && workers->count() == 0) opt.workers = 2;
   opt.retry_for_ms = *citypipe::parse_duration(retry_for);
 
   citypipe::RecordInput in(tool);

@@ -35,7 +35,11 @@ Status print_ddl(citypipe::Tool& tool, const SinkOptions& opt, citypipe::RecordI
   in.on_control([](std::string_view) { return true; });
   pg::SchemaInference inference(opt.time_columns);
   citypipe::JsonRecord rec;
-  for (std::size_t n = 0; n < opt.batch_rows && in.next(rec); ++n) inference.add(rec);
+  // The first batch, as --create sees it: up to batch_rows records or batch_bytes.
+  for (std::size_t n = 0, bytes = 0; n < opt.batch_rows && bytes < opt.batch_bytes && in.next(rec); ++n) {
+    inference.add(rec);
+    bytes += rec.raw().size();
+  }
   if (!in.status().is_ok()) return in.status();
   if (inference.empty()) return Status::error(citypipe::exit_data, "no record to infer the columns from");
   const std::vector<pg::Column> cols = inference.columns();

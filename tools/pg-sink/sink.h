@@ -28,7 +28,7 @@ struct SinkOptions {
   citypipe::pg::on_conflict conflict = citypipe::pg::on_conflict::none;
   bool strict_columns = false;
   std::size_t batch_rows = 10000;
-  std::size_t batch_bytes = static_cast<std::size_t>(-1);  // encoded and raw bytes held per batch
+  std::size_t batch_bytes = 4u << 20;  // encoded and raw bytes held per batch
   citypipe::time_ms batch_ms = 200;
   citypipe::time_ms retry_for_ms = 60000;
   std::vector<std::string> time_columns;
