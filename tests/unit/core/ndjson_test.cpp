@@ -200,6 +200,16 @@ TEST_CASE("the flat fast path agrees with simdjson on every line", "[ndjson]") {
       // Quotes where no string may start: each string is taken as its opening quote and the next.
       "{\"a\":1\"b\":2}", "{\"a\"\"b\":1}", "{\"a\":\"x\"\"y\"}", "{\"a\":1,\"b\"}", "{\"a\":\"b\":\"c\"}",
       "{\"a\":\"}", "{\"a\":\"b}\"}", "{\"a\":true\"}", "{\"\"}", "{\"a\":\"b\",\"}", "{\"a\":[\"]\"]}",
+      // Arrays and objects as values: the fast path checks them and keeps their text.
+      R"({"score":0.4,"reasons":[]})", R"({"a":{}})", R"({"a":[ ]})", R"({"a":[] ,"b":1})", R"({"a":[]})",
+      R"({"a":[1,"x",true,null,-2.5,[],{}]})", R"({"a":{"b":[1,{"c":null}]},"d":2})", R"({"a":[1,]})",
+      R"({"a":[,1]})", R"({"a":{"b"}})", R"({"a":{"b":}})", R"({"a":{1:2}})", R"({"a":[1 2]})", R"({"a":[tru]})",
+      R"({"a":[01]})", R"({"a":[1e999]})", R"({"a":["é"]})", "{\"a\":[\"caf\xc3\xa9\"]}",
+      "{\"a\":[\"\xff\"]}", R"({ "a" : [ 1 , 2 ] , "b" : { "c" : [ ] } , "d" : { } })", R"({"a":[[[[]]]]})",
+      R"({"a":]})", R"({"a":[})", R"({"a":{]})", R"({"a":[1})", R"({"a":{"k":1]})", R"({"a":[1]])",
+      R"({"reasons":["aqi_high","noise"],"score":0.9})", "{\"a\":[\t1\r\n]}", R"({"a":{"k":1,}})",
+      std::string("{\"a\":") + std::string(40, '[') + std::string(40, ']') + "}",
+      std::string("{\"a\":") + std::string(20, '[') + std::string(20, ']') + "}",
   };
   JsonParser fast(true), slow(false);
   // Each line alone, and again with digits in the readable bytes after it,
@@ -235,6 +245,13 @@ TEST_CASE("the flat fast path agrees with simdjson on every line", "[ndjson]") {
   CHECK(fields.size() == 6);
   fields.clear();
   CHECK_FALSE(detail::parse_flat(lines[2], lines[2].size(), fields));
+  // And scored records, whose reasons are an array.
+  const std::string scored = R"({"ts":"2026-01-01T00:00:00.000Z","score":0.41,"reasons":[],"severity":"none"})";
+  fields.clear();
+  CHECK(detail::parse_flat(scored, scored.size(), fields));
+  REQUIRE(fields.size() == 4);
+  CHECK(fields[2].type == json_type::array);
+  CHECK(fields[2].text == "[]");
 }
 
 TEST_CASE("the flat fast path agrees with simdjson on damaged records", "[ndjson]") {
