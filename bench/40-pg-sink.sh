@@ -16,14 +16,15 @@
 # and max; ratio of medians > 1 means pg-sink is faster. Also the median CPU
 # seconds of each, client (user+sys) and server together: steadier under load.
 # Table contents after pg-sink --key and after psql are compared (sorted dumps).
-# Measured 2026-12-02 (ninth session) on the 2-core machine, quiet (load 1-2),
-# 1M sensor-gen rows, medians of 5 (CPU ratios: anchor/ours): plain 0.92x psql
-# \copy (CPU 0.62x; the server bounds both, and --workers 1 or 2 run level
-# with psql); --key new rows 2.26x the anchor (CPU 1.51x) and 0.95x pg-sink
-# plain, with the time-first key index --create makes (the old (sensor_id, ts)
-# index plus a ts index: 0.72x, eighth session, loaded); --key half there 1.33x (1.76x with the old
-# index, which slowed the anchor more); psql \copy into the keyed table 0.77x
-# into the plain one.
+# Measured 2026-12-03 (eleventh session) in `make bench` on the 2-core machine,
+# quiet (load about 1), 1M sensor-gen rows, medians of 5 (CPU ratios:
+# anchor/ours): plain 1.73x psql \copy (CPU 1.11x; two connections for a
+# file, and a client at 0.4 s of CPU per 1M rows leave the second core to
+# the second backend); --key new rows 3.41x the anchor (CPU 2.07x) and 0.94x
+# pg-sink plain; --key half there 2.11x; psql \copy into the keyed table
+# 1.08x into the plain one (each has one index). A second run the same hour:
+# 1.71x, 3.18x, 0.91x, 2.43x. The ninth session, before the client's CPU was
+# halved: 0.92x, 2.26x, 0.95x, 1.33x.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 src=${CITYPIPE_SOURCE:-$(cd "$(dirname "$0")/.." && pwd)}
