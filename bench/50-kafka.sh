@@ -66,9 +66,14 @@ sleep 1
 kill -TERM "$consumer"
 wait "$consumer" 2> /dev/null || true
 wait "$stamper" || true
+# pct P FILE: the P-th percentile of the numbers in FILE.
+pct() { sort -g "$2" | awk -v p="$1" '{ v[NR] = $1 } END { i = int((NR * p + 99) / 100); print v[i < 1 ? 1 : i] }'; }
 n=$(wc -l < "$W/lat.txt")
-sort -g "$W/lat.txt" > "$W/lat.sorted"
-p50=$(sed -n "$(((n + 1) / 2))p" "$W/lat.sorted")
-p99=$(sed -n "$(((n * 99 + 99) / 100))p" "$W/lat.sorted")
-printf 'kafka latency at 10000 records/s (%d records): p50 %.1f ms  p99 %.1f ms (kafka-cat-in produce -> mock -> kafka-cat-in -C --meta)\n' "$n" "$p50" "$p99"
-table_row "produce-to-consume latency at 10k records/s, ms" "p50 $p50, p99 $p99" "" "" "p99 < 10 ms"
+p50=$(pct 50 "$W/lat.txt") p99=$(pct 99 "$W/lat.txt")
+# The first second's records meet the mock's and the clients' start (fetch
+# sessions, connections to every broker): kcat shows the same, either as the
+# producer or as the consumer. The steady state is the records after it.
+tail -n +10001 "$W/lat.txt" > "$W/lat.steady"
+s99=$(pct 99 "$W/lat.steady")
+printf 'kafka latency at 10000 records/s (%d records): p50 %.1f ms  p99 %.1f ms; after the first second p99 %.1f ms (kafka-cat-in produce -> mock -> kafka-cat-in -C --meta)\n' "$n" "$p50" "$p99" "$s99"
+table_row "produce-to-consume latency at 10k records/s, ms" "p50 $p50, p99 $p99 (after the first second: $s99)" "" "" "p99 < 10 ms"
