@@ -59,9 +59,14 @@ struct FieldLookup {
 bool extract(const JsonRecord& r, const ScoringConfig& cfg, FieldLookup& lookup, double* x,
              std::string_view& missing) {
   lookup.prepare(cfg.fields);
+  // Sizes and bases held in locals: the stores to x could alias them, and
+  // they were read again for every field of every record.
+  const std::size_t n = lookup.names.size();
+  const FieldName* names = lookup.names.data();
+  std::size_t* hints = lookup.hints.data();
   bool complete = true;
-  for (std::size_t j = 0; j < cfg.fields.size(); ++j) {
-    const JsonField* f = r.find(lookup.names[j], lookup.hints[j]);
+  for (std::size_t j = 0; j < n; ++j) {
+    const JsonField* f = r.find(names[j], hints[j]);
     if (f != nullptr && f->type == json_type::number) {
       x[j] = f->number;
     } else {
@@ -88,7 +93,10 @@ std::size_t put_score(char* to, double s) {
     std::memcpy(to, "null", 4);
     return 4;
   }
-  auto k = static_cast<unsigned>(std::lround(std::clamp(s, 0.0, 1.0) * 1e4));
+  // lround without the library call: t + 0.5 truncated is lround(t) for
+  // t >= 0.5; below, the sum may round up to 1 (t = 0.49999999999999994).
+  const double t = std::clamp(s, 0.0, 1.0) * 1e4;
+  const auto k = t < 0.5 ? 0u : static_cast<unsigned>(t + 0.5);
   if (k == 0 || k == 10000) {
     *to = k == 0 ? '0' : '1';
     return 1;
@@ -128,10 +136,7 @@ class Batch {
   void add(const JsonRecord& r, const double* x, bool complete, std::string_view key) {
     bool empty = false;
     raw_.append(object_prefix(r.raw(), empty));
-    raw_end_.push_back(raw_.size());
-    empty_.push_back(empty ? 1 : 0);
     rows_.insert(rows_.end(), x, x + nf_);
-    complete_.push_back(complete ? 1 : 0);
     all_complete_ = all_complete_ && complete;
     if (!cfg_.by.empty()) {
       if (keys_.size() <= n_) keys_.emplace_back();
@@ -144,8 +149,8 @@ class Batch {
       reasons_ += ',';
       append_json_string(reasons_, rule.text);
     }
-    rule_severity_.push_back(sev);
-    reasons_end_.push_back(reasons_.size());
+    // One entry, not one push per vector: this runs for every record.
+    entries_.push_back({raw_.size(), reasons_.size(), sev, empty, complete});
     ++n_;
   }
 
@@ -172,7 +177,7 @@ class Batch {
           thresholds_[i] = k.threshold;
           fallback_[i] = fb ? 1 : 0;
           forest_[i] = &k.forest;
-          if (complete_[i]) order_.push_back(i);
+          if (entries_[i].complete) order_.push_back(i);
           else scores_[i] = k.forest.score_missing(rows_.data() + i * nf_);
         }
         std::sort(order_.begin(), order_.end(), [&](std::size_t a, std::size_t b) {
@@ -200,13 +205,14 @@ class Batch {
     next_control_ = 0;
     for (std::size_t i = 0; i < n_; ++i) {
       write_controls(tool, i);
-      const std::string_view raw(raw_.data() + raw_begin, raw_end_[i] - raw_begin);
-      const std::string_view rule_reasons(reasons_.data() + reasons_begin, reasons_end_[i] - reasons_begin);
-      raw_begin = raw_end_[i];
-      reasons_begin = reasons_end_[i];
+      const Entry& e = entries_[i];
+      const std::string_view raw(raw_.data() + raw_begin, e.raw_end - raw_begin);
+      const std::string_view rule_reasons(reasons_.data() + reasons_begin, e.reasons_end - reasons_begin);
+      raw_begin = e.raw_end;
+      reasons_begin = e.reasons_end;
       const double s = scores_[i];
       const bool forest_says = !std::isnan(s) && s > thresholds_[i];
-      const Severity sev = max_severity(rule_severity_[i], forest_severity(s, thresholds_[i]));
+      const Severity sev = max_severity(e.rule_severity, forest_severity(s, thresholds_[i]));
       const bool anomaly = forest_says || !rule_reasons.empty();
       anomalies_ += anomaly ? 1 : 0;
       fallbacks_ += fallback_[i];
@@ -218,7 +224,7 @@ class Batch {
         std::memcpy(tail + len, piece.data(), piece.size());
         len += piece.size();
       };
-      put(empty_[i] ? score_first : score_next);
+      put(e.empty ? score_first : score_next);
       len += put_score(tail + len, s);
       put(anomaly ? after_score_true : after_score_false);
       put(severity_name(sev));
@@ -261,28 +267,26 @@ class Batch {
     n_ = 0;
     all_complete_ = true;
     raw_.clear();
-    raw_end_.clear();
-    empty_.clear();
     rows_.clear();
-    complete_.clear();
-    rule_severity_.clear();
     reasons_.clear();
-    reasons_end_.clear();
+    entries_.clear();
   }
 
   const ScoringConfig& cfg_;
   std::size_t nf_;
   std::size_t n_ = 0;
   bool all_complete_ = true;
+  struct Entry {
+    std::size_t raw_end, reasons_end;  // ends of the record's text in raw_ and rule reasons in reasons_
+    Severity rule_severity;
+    bool empty;     // the record had no members
+    bool complete;  // every field a number
+  };
   std::string raw_;
-  std::vector<std::size_t> raw_end_;
-  std::vector<std::uint8_t> empty_;  // the record had no members
   std::vector<double> rows_;
-  std::vector<std::uint8_t> complete_;
   std::vector<std::string> keys_;
-  std::vector<Severity> rule_severity_;
   std::string reasons_;
-  std::vector<std::size_t> reasons_end_;
+  std::vector<Entry> entries_;
   std::vector<double> scores_, thresholds_;
   std::vector<std::uint8_t> fallback_;
   std::vector<const IsolationForest*> forest_;  // per row, when rows go by key
