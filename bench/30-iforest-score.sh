@@ -83,7 +83,7 @@ fi
 
 echo
 echo "iforest-score: scoring throughput, 100 trees, 5 fields, NDJSON in and out"
-echo "  (IFOREST_BENCH_ROUNDS, default 5, alternating rounds: scikit-learn, then ours; median, min, max)"
+echo "  (IFOREST_BENCH_ROUNDS, default 5, alternating rounds: scikit-learn, then ours, each the best of 3; median, min, max)"
 if command -v sensor-gen >/dev/null; then
   n=1000000
   rounds=${IFOREST_BENCH_ROUNDS:-5}
@@ -106,8 +106,14 @@ PY
   ours_wall=() ours_cpu=() sk_wall=() sk_cpu=() ratios=()
   for r in $(seq 1 "$rounds"); do
     read -r sw sc < <($py "$work/sk.py")
-    /usr/bin/time -f '%e %U %S' -o "$work/time" iforest-score -m "$work/model.json" "$work/big.ndjson" > /dev/null
-    read -r ow oc < <(awk -v n="$n" '{ printf "%.0f %.0f\n", n / $1, n / ($2 + $3) }' "$work/time")
+    # Ours the same way: best of 3 runs (wall and CPU each), as the anchor's
+    # best of 3 calls; a single run against a best of 3 biased the ratio.
+    : > "$work/times"
+    for _ in 1 2 3; do
+      /usr/bin/time -f '%e %U %S' -a -o "$work/times" iforest-score -m "$work/model.json" "$work/big.ndjson" > /dev/null
+    done
+    read -r ow oc < <(awk -v n="$n" '{ w = (NR == 1 || $1 < w) ? $1 : w; c = $2 + $3; b = (NR == 1 || c < b) ? c : b }
+      END { printf "%.0f %.0f\n", n / w, n / b }' "$work/times")
     ours_wall+=("$ow") ours_cpu+=("$oc") sk_wall+=("$sw") sk_cpu+=("$sc")
     ratios+=("$(awk -v a="$oc" -v b="$sc" 'BEGIN { printf "%.1f", a / b }')")
     echo "  round $r: scikit-learn $sc/CPU s ($sw/s wall); iforest-score $oc/CPU s ($ow/s wall); ${ratios[-1]}x per CPU second"
@@ -119,7 +125,7 @@ PY
   read -r sk_cpu sk_min sk_max < <(stats "${sk_cpu[@]}")
   read -r sk _ _ < <(stats "${sk_wall[@]}")
   read -r ratio r_min r_max < <(stats "${ratios[@]}")
-  echo "  iforest-score: $cpu records per CPU second (min $cpu_min, max $cpu_max), $ours/s wall; $n city records"
+  echo "  iforest-score (best of 3 runs per round): $cpu records per CPU second (min $cpu_min, max $cpu_max), $ours/s wall; $n city records"
   echo "  scikit-learn score_samples (numpy, 200000x5, best of 3 per round): $sk_cpu per CPU second (min $sk_min, max $sk_max), $sk rows/s wall"
   echo "  ratio per CPU second: ${ratio}x (min ${r_min}x, max ${r_max}x); wall: $(awk -v a="$ours" -v b="$sk" 'BEGIN { printf "%.1f", a / b }')x"
   echo "  target, at least 2500000 records per CPU second and 40x: $(awk -v c="$cpu" -v r="$ratio" 'BEGIN { print (c >= 2500000 && r >= 40) ? "met" : "NOT met" }')"
