@@ -73,7 +73,41 @@ std::optional<time_ms> JsonRecord::time(const FieldName& key, std::size_t& hint)
   return time_of(find(key, hint));
 }
 
+namespace detail {
+
+// The keys of the last compact line read, by position, each as the bytes
+// '"key":' that open its field: the lines of a stream mostly repeat their
+// keys in order, and one 32-byte compare then takes a key where a scan for
+// its closing quote would be. An entry is only a guess, checked byte by byte.
+struct KeyLayout {
+  static constexpr std::size_t max_keys = 32;
+  static constexpr std::size_t max_key = 29;  // '"', the key, '"' and ':' in 32 bytes
+  struct Key {
+    alignas(32) char bytes[32] = {};  // no line byte is 0: never matches until set
+    std::uint32_t mask = 1;           // the bytes to compare: size + 3
+    std::uint32_t size = 0;
+    std::uint64_t prefix = 0;
+  };
+  Key keys[max_keys];
+
+  void learn(std::size_t i, std::string_view key, std::uint64_t prefix) {
+    if (i >= max_keys || key.size() > max_key) return;
+    Key& k = keys[i];
+    std::memset(k.bytes, 0, sizeof k.bytes);
+    k.bytes[0] = '"';
+    std::memcpy(k.bytes + 1, key.data(), key.size());
+    k.bytes[key.size() + 1] = '"';
+    k.bytes[key.size() + 2] = ':';
+    k.mask = static_cast<std::uint32_t>((std::uint64_t{1} << (key.size() + 3)) - 1);
+    k.size = static_cast<std::uint32_t>(key.size());
+    k.prefix = prefix;
+  }
+};
+
+}  // namespace detail
+
 struct JsonParser::impl {
+  detail::KeyLayout layout;
   od::parser parser;
   simdjson::padded_string copy;  // used only when the caller cannot offer padding
 };
@@ -198,8 +232,9 @@ CITYPIPE_TARGET_AVX2_END
 
 }  // namespace
 
-bool parse_flat(std::string_view line, std::size_t readable, std::vector<JsonField>& fields) {
-  return cpu_has_avx2() ? avx2::parse_flat(line, readable, fields) : portable::parse_flat(line, readable, fields);
+bool parse_flat(std::string_view line, std::size_t readable, std::vector<JsonField>& fields, KeyLayout* layout) {
+  return cpu_has_avx2() ? avx2::parse_flat(line, readable, fields, layout)
+                        : portable::parse_flat(line, readable, fields, layout);
 }
 
 }  // namespace detail
@@ -218,7 +253,7 @@ bool JsonParser::parse(std::string_view line, std::size_t capacity, JsonRecord& 
     error = "not a JSON object";
     return false;
   }
-  if (fast_ && detail::parse_flat(line, capacity, out.fields_)) return true;
+  if (fast_ && detail::parse_flat(line, capacity, out.fields_, &impl_->layout)) return true;
   out.fields_.clear();
   const char* data = line.data();
   if (capacity < line.size() + simdjson::SIMDJSON_PADDING) {

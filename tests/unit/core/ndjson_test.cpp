@@ -301,6 +301,82 @@ TEST_CASE("the flat fast path agrees with simdjson on damaged records", "[ndjson
   CHECK(accepted > 10000);  // damaged copies that are still valid JSON, and the originals
 }
 
+TEST_CASE("the flat fast path reads numbers of every length as simdjson does", "[ndjson]") {
+  // Digit runs of 0 to 10 on each side of the point, signs, exponents and
+  // what may follow, in the compact form (whose numbers end before the '}').
+  std::uint64_t seed = 7;
+  auto next = [&seed] {  // splitmix64
+    std::uint64_t z = (seed += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  auto digits = [&](std::size_t n) {
+    std::string d;
+    for (std::size_t i = 0; i < n; ++i) d += static_cast<char>('0' + next() % 10);
+    return d;
+  };
+  const char* tails[] = {"", "", "", "e3", "E-2", ".", "x", "-1", "e", " "};
+  JsonParser fast(true), slow(false);
+  JsonRecord a, b;
+  std::string ea, eb;
+  std::size_t accepted = 0, disagreements = 0;
+  for (int i = 0; i < 200000; ++i) {
+    std::string number = next() % 4 == 0 ? "-" : "";
+    number += digits(next() % 11);
+    if (next() % 3 != 0) {
+      number += '.';
+      number += digits(next() % 11);
+    }
+    number += tails[next() % 10];
+    const std::string line = R"({"a":)" + number + R"(,"b":)" + digits(1 + next() % 3) + "}";
+    const std::string buffer = line + digits(40);
+    const bool ok_fast = fast.parse(std::string_view(buffer.data(), line.size()), buffer.size(), a, ea);
+    const bool ok_slow = slow.parse(line, b, eb);
+    bool same = ok_fast == ok_slow && (ok_fast ? dump(a) == dump(b) : ea == eb);
+    for (std::size_t f = 0; same && ok_fast && f < a.fields().size(); ++f)
+      same = a.fields()[f].number == b.fields()[f].number && a.fields()[f].integer == b.fields()[f].integer &&
+             a.fields()[f].integral == b.fields()[f].integral &&
+             std::signbit(a.fields()[f].number) == std::signbit(b.fields()[f].number);
+    if (!same && ++disagreements <= 3) FAIL_CHECK("fast and simdjson disagree on: " << line);
+    accepted += ok_fast;
+  }
+  CHECK(disagreements == 0);
+  CHECK(accepted > 50000);
+}
+
+TEST_CASE("the flat fast path takes keys where the line before had them only when they are there", "[ndjson]") {
+  // Each line parsed right after each other one by the same parser, which
+  // guesses the keys of a line from those of the line before.
+  const std::vector<std::string> lines = {
+      R"({"a":1,"b":2})", R"({"a":1,"b":2,"c":3})", R"({"ab":1,"b":2})", R"({"a":"b","b":2})", R"({"b":1,"a":2})",
+      R"({"a":1})", R"({"a}":1})", R"({"a":1,"b})", R"({"a":1,"b"})", R"({"a":1,"b":})", R"({"a":1,"b":2,})",
+      R"({"a":1,"b":"A"})", R"({"a"b":1})", R"({"a":1,"b":2}x)", R"({"a":1,"b:2})", R"({"a":1,"b" :2})",
+      R"({"a_very_long_key_of_thirty_char":1,"b":2})", R"({"a_very_long_key_of_twenty_nine":1,"b":2})",
+      R"({"a_very_long_key_of_twenty_nin":1,"b":2})", R"({"a_very_long_key_of_twenty_nine":1})", "{}",
+      R"({"ts":"2026-01-01T00:00:00.025Z","zone":"Harbor","aqi":28})", R"({"ts":"x","zone":"Harbor","aqi":28})",
+  };
+  JsonParser fast(true), slow(false);
+  JsonRecord a, b;
+  std::string ea, eb;
+  std::size_t disagreements = 0;
+  for (const auto& before : lines) {
+    for (const auto& line : lines) {
+      // Padding that repeats the line's own tail, so that a key may seem to
+      // go on past the end.
+      for (const std::string& pad : {std::string(64, ' '), line + line, std::string(2, '"') + line}) {
+        const std::string buffer = line + pad;
+        fast.parse(before, before.size(), a, ea);
+        const bool ok_fast = fast.parse(std::string_view(buffer.data(), line.size()), buffer.size(), a, ea);
+        const bool ok_slow = slow.parse(line, b, eb);
+        if ((ok_fast != ok_slow || (ok_fast ? dump(a) != dump(b) : ea != eb)) && ++disagreements <= 3)
+          FAIL_CHECK("after " << before << ", fast and simdjson disagree on: " << line);
+      }
+    }
+  }
+  CHECK(disagreements == 0);
+}
+
 TEST_CASE("FieldName finds fields by name, at the hinted slot or elsewhere", "[ndjson]") {
   JsonParser parser;
   JsonRecord rec;

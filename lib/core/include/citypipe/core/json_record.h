@@ -120,8 +120,11 @@ namespace detail {
 // scalars, keys and strings without escapes, numbers that convert exactly.
 // True when the line is exactly that (fields appended); false when unsure,
 // which leaves the verdict to simdjson (and fields to be cleared). readable:
-// the bytes that may be read from line.data() (>= line.size()).
-bool parse_flat(std::string_view line, std::size_t readable, std::vector<JsonField>& fields);
+// the bytes that may be read from line.data() (>= line.size()). layout, when
+// given, remembers the keys of one line as a guess at the next one's.
+struct KeyLayout;
+bool parse_flat(std::string_view line, std::size_t readable, std::vector<JsonField>& fields,
+                KeyLayout* layout = nullptr);
 }  // namespace detail
 
 }  // namespace citypipe
