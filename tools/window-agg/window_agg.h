@@ -83,16 +83,34 @@ class KeyIds {
   std::optional<std::uint32_t> find(std::string_view bytes, std::uint64_t hash) const {
     for (std::size_t i = hash & mask_; slots_[i].id != none; i = (i + 1) & mask_) {
       const Slot& s = slots_[i];
-      // (An empty key's view may have no data pointer: memcmp must not see it.)
-      if (s.hash == hash && s.size == bytes.size() &&
-          (s.size == 0 || std::memcmp(text_.data() + s.from, bytes.data(), s.size) == 0))
-        return s.id;
+      if (s.hash == hash && s.size == bytes.size() && same(text_.data() + s.from, bytes)) return s.id;
     }
     return std::nullopt;
   }
   void insert(std::string_view bytes, std::uint64_t hash, std::uint32_t id);
 
  private:
+  // Whether the size() bytes at known are bytes. A key of 8 to 32 bytes is
+  // compared as four words in line, not by a call to memcmp.
+  static bool same(const char* known, std::string_view bytes) {
+    const std::size_t n = bytes.size();
+    if (n >= 8 && n <= 32) {
+      std::uint64_t a[4], b[4];
+      load_words({known, n}, a);
+      load_words(bytes, b);
+      return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3])) == 0;
+    }
+    // (An empty key's view may have no data pointer: memcmp must not see it.)
+    return n == 0 || std::memcmp(known, bytes.data(), n) == 0;
+  }
+  // Four words, some overlapping, that cover bytes of size 8 to 32.
+  static void load_words(std::string_view bytes, std::uint64_t (&w)[4]) {
+    const std::size_t n = bytes.size(), mid = n > 16 ? 8 : 0;
+    std::memcpy(&w[0], bytes.data(), 8);
+    std::memcpy(&w[1], bytes.data() + mid, 8);
+    std::memcpy(&w[2], bytes.data() + n - 8 - mid, 8);
+    std::memcpy(&w[3], bytes.data() + n - 8, 8);
+  }
   static constexpr std::uint32_t none = UINT32_MAX;
   struct Slot {
     std::uint64_t hash = 0;
