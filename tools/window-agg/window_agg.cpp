@@ -275,8 +275,8 @@ void WindowAgg::wait_for_input(RecordInput& in) {
   }
 }
 
-// What the engine needs of one record: its time, the look-up form of its key
-// and the values of the fields and true-counters; a reason when it is bad.
+// What the engine needs of one record, but its key: its time and the values
+// of the fields and true-counters; a reason when it is bad.
 std::optional<std::string> WindowAgg::extract(const JsonRecord& rec, Slots& slots, Row& row) const {
   if (o_.processing_time) {
     row.time = wall_clock_ms();
@@ -306,9 +306,13 @@ std::optional<std::string> WindowAgg::extract(const JsonRecord& rec, Slots& slot
     const JsonField* f = rec.find(true_names_[j], slots.trues[j]);
     row.trues[j] = f != nullptr && f->type == json_type::boolean && f->boolean;
   }
-  for (std::size_t k = 0, n = key_names_.size(); k < n; ++k)
-    append_lookup_piece(*row.key, rec.find(key_names_[k], slots.keys[k]), slots.key_text);
   return std::nullopt;
+}
+
+// The look-up form of rec's key (append_lookup_piece), appended to out.
+void WindowAgg::append_lookup(const JsonRecord& rec, Slots& slots, Column<char>& out) const {
+  for (std::size_t k = 0, n = key_names_.size(); k < n; ++k)
+    append_lookup_piece(out, rec.find(key_names_[k], slots.keys[k]), slots.key_text);
 }
 
 // The partition a record belongs to, by its "_kafka" member; nullptr with why
@@ -428,8 +432,9 @@ bool WindowAgg::add_one(const JsonRecord& rec, RecordInput& in) {
   }
   std::string why;
   Column<char> lookup_bytes;
-  Row row{0, values_.data(), trues_row_.data(), &lookup_bytes};
+  Row row{0, values_.data(), trues_row_.data()};
   if (auto bad = extract(rec, slots_, row)) return in.reject(*bad);
+  append_lookup(rec, slots_, lookup_bytes);
   std::int64_t position = 0;
   Partition* p = partition_of(rec, slots_, position, why);
   if (p == nullptr) return in.reject(why);
@@ -514,31 +519,38 @@ void WindowAgg::checkpoint(Control& c) {
 // A replay of files: RecordInput reads batches of lines, worker threads parse
 // them into rows, and this thread feeds the rows to the engine in input
 // order, so the output is the same as from one thread.
+//
+// Each worker gives the keys it sees ids of its own, so that this thread
+// finds a row's engine key id by an index, not by a hash look-up: the
+// parsing threads look keys up in parallel, in tables no other thread touches.
 class WindowAgg::Replay : public BatchHandler {
  public:
-  Replay(WindowAgg& agg, std::size_t threads) : agg_(agg), slots_(threads + 1, agg.make_slots()) {}
+  Replay(WindowAgg& agg, std::size_t threads)
+      : agg_(agg), workers_(threads + 1), engine_ids_(threads + 1) {
+    for (Worker& w : workers_) w.slots = agg.make_slots();
+  }
 
   std::unique_ptr<RecordBatch> make_batch() override { return std::make_unique<Rows>(); }
 
-  void clear(RecordBatch& batch, std::size_t) override {
+  void clear(RecordBatch& batch, std::size_t worker) override {
     Rows& r = static_cast<Rows&>(batch);
-    r.times.clear(), r.values.clear(), r.trues.clear(), r.keys.clear(), r.key_ends.clear(), r.hashes.clear();
+    r.times.clear(), r.values.clear(), r.trues.clear(), r.keys.clear();
+    r.worker = worker;
   }
 
   std::optional<std::string> parse(const JsonRecord& rec, RecordBatch& batch, std::size_t worker) override {
     Rows& r = static_cast<Rows&>(batch);
+    Worker& w = workers_[worker];
     const std::size_t nf = agg_.fields_.size(), nt = agg_.trues_.size();
-    const std::size_t key_from = r.keys.size(), values_from = r.values.size(), trues_from = r.trues.size();
-    Row row{0, r.values.grow(nf), r.trues.grow(nt), &r.keys};
-    if (auto bad = agg_.extract(rec, slots_[worker], row)) {
-      r.keys.resize_down(key_from);
+    const std::size_t values_from = r.values.size(), trues_from = r.trues.size();
+    Row row{0, r.values.grow(nf), r.trues.grow(nt)};
+    if (auto bad = agg_.extract(rec, w.slots, row)) {
       r.values.resize_down(values_from);
       r.trues.resize_down(trues_from);
       return bad;
     }
     r.times.push_back(row.time);
-    r.key_ends.push_back(static_cast<std::uint32_t>(r.keys.size()));
-    r.hashes.push_back(KeyIds::hash(r.keys.view(key_from, r.keys.size() - key_from)));
+    r.keys.push_back(worker_key(rec, w));
     return std::nullopt;
   }
 
@@ -546,10 +558,10 @@ class WindowAgg::Replay : public BatchHandler {
     const Rows& r = static_cast<const Rows&>(batch);
     const std::size_t nf = agg_.fields_.size(), nt = agg_.trues_.size();
     Partition& p = agg_.plain_;
+    std::vector<std::uint32_t>& ids = engine_ids_[r.worker];
     for (std::size_t i = first; i < first + count; ++i) {
-      const std::uint32_t key_from = i == 0 ? 0 : r.key_ends[i - 1];
-      const std::string_view lookup = r.keys.view(key_from, r.key_ends[i] - key_from);
-      const std::uint32_t id = agg_.key_id(p, lookup, r.hashes[i], nullptr, r.row_line(i));
+      const std::uint32_t local = r.keys[i];
+      const std::uint32_t id = local < ids.size() && ids[local] != none ? ids[local] : engine_key(r, i, ids);
       agg_.add(p, id, r.times[i], r.values.subspan(i * nf, nf), r.trues.subspan(i * nt, nt),
                r.row_line(i), 0);
       if (!agg_.emit_per_chunk_) agg_.emit(p);
@@ -559,18 +571,60 @@ class WindowAgg::Replay : public BatchHandler {
   }
 
  private:
+  static constexpr std::uint32_t none = UINT32_MAX;
   // The rows of one batch, column by column.
   struct Rows : RecordBatch {
     std::vector<time_ms> times;
     Column<double> values;       // rows x fields
     Column<std::uint8_t> trues;  // rows x true counters
-    Column<char> keys;           // look-up keys, one after another
-    std::vector<std::uint32_t> key_ends;
-    std::vector<std::uint64_t> hashes;  // KeyIds::hash of each look-up key
+    std::vector<std::uint32_t> keys;  // the worker's id of each row's key
+    std::size_t worker = 0;           // who parsed the batch
+  };
+  struct Worker {
+    Slots slots;
+    // A lone key of string type by its text, any other by its look-up
+    // bytes: the usual key needs no copy. The two share one run of ids.
+    KeyIds texts, lookups;
+    std::uint32_t next_id = 0;
+    Column<char> lookup;  // scratch
   };
 
+  std::uint32_t worker_key(const JsonRecord& rec, Worker& w) {
+    if (agg_.key_names_.size() == 1) {
+      const JsonField* f = rec.find(agg_.key_names_[0], w.slots.keys[0]);
+      if (f != nullptr && f->type == json_type::string) return worker_id(w.texts, f->text, w);
+    }
+    w.lookup.clear();
+    agg_.append_lookup(rec, w.slots, w.lookup);
+    return worker_id(w.lookups, w.lookup.view(0, w.lookup.size()), w);
+  }
+  static std::uint32_t worker_id(KeyIds& table, std::string_view bytes, Worker& w) {
+    const std::uint64_t hash = KeyIds::hash(bytes);
+    if (auto known = table.find(bytes, hash)) return *known;
+    table.insert(bytes, hash, w.next_id);
+    return w.next_id++;
+  }
+
+  // The engine's id of row i's key, the first time this thread meets the
+  // worker's id: the line is parsed again for its look-up bytes.
+  std::uint32_t engine_key(const Rows& r, std::size_t i, std::vector<std::uint32_t>& ids) {
+    const std::string_view line = r.row_line(i);
+    JsonRecord rec;
+    std::string error;
+    agg_.main_parser_.parse(line, rec, error);  // it parsed on a worker already
+    Slots slots = agg_.make_slots();
+    Column<char> lookup;
+    agg_.append_lookup(rec, slots, lookup);
+    const std::string_view bytes = lookup.view(0, lookup.size());
+    const std::uint32_t id = agg_.key_id(agg_.plain_, bytes, KeyIds::hash(bytes), &rec, line);
+    if (ids.size() <= r.keys[i]) ids.resize(r.keys[i] + 1, none);
+    ids[r.keys[i]] = id;
+    return id;
+  }
+
   WindowAgg& agg_;
-  std::vector<Slots> slots_;  // per worker, and one for the calling thread
+  std::vector<Worker> workers_;  // per worker, and one for the calling thread
+  std::vector<std::vector<std::uint32_t>> engine_ids_;  // per worker: its key id -> the engine's, or none
 };
 
 void WindowAgg::add_replay(RecordInput& in) {

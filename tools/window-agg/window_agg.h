@@ -146,7 +146,6 @@ class WindowAgg {
     time_ms time;
     double* values;            // fields_.size()
     std::uint8_t* trues;       // trues_.size()
-    Column<char>* key;         // the look-up key is appended here
   };
   // The windows of one Kafka partition (or of the whole input, when records
   // carry no "_kafka"), with their own watermark: a partition's backlog never
@@ -169,6 +168,7 @@ class WindowAgg {
   Slots make_slots() const;
   std::string time_reason() const;
   std::optional<std::string> extract(const JsonRecord& rec, Slots& slots, Row& row) const;
+  void append_lookup(const JsonRecord& rec, Slots& slots, Column<char>& out) const;
   Partition* partition_of(const JsonRecord& rec, Slots& slots, std::int64_t& position, std::string& why);
   void start_engine(Partition& p);
   std::uint32_t key_id(Partition& p, std::string_view lookup, std::uint64_t hash, const JsonRecord* rec,
