@@ -81,6 +81,7 @@ WindowEngine::WindowEngine(WindowConfig config)
     d.pane = spec.kind == window_kind::session ? 0 : std::gcd(spec.size, spec.step);
     defs_.push_back(std::move(d));
   }
+  one_paned_ = defs_.size() == 1 && defs_[0].spec.kind != window_kind::session && !config_.emit_empty;
 }
 
 std::uint32_t WindowEngine::intern_key(std::string_view key) {
@@ -98,23 +99,13 @@ time_ms WindowEngine::align(time_ms t, time_ms unit) const {
   return config_.offset + floor_div(t - config_.offset, unit) * unit;
 }
 
-bool WindowEngine::add(std::uint32_t key, time_ms t, std::span<const double> values,
-                       std::span<const std::uint8_t> trues, std::int64_t position) {
+bool WindowEngine::add_any(std::uint32_t key, time_ms t, std::span<const double> values,
+                           std::span<const std::uint8_t> trues, std::int64_t position) {
   bool late = false;
   for (auto& d : defs_)
     late |= d.spec.kind == window_kind::session ? add_session(d, key, t, values, trues, position)
                                                 : add_paned(d, key, t, values, trues, position);
-  key_first_time_[key] = std::min(key_first_time_[key], t);
-  if (holding_) {  // no watermark yet: restore() sets it
-    max_time_ = std::max(max_time_, t);
-  } else if (!has_time_) {
-    has_time_ = true;
-    max_time_ = t;
-    watermark_ = t - config_.lateness;
-  } else if (t > max_time_) {
-    max_time_ = t;
-    watermark_ = std::max(watermark_, t - config_.lateness);
-  }
+  saw(key, t);
   if (late) ++late_;
   return late;
 }
@@ -127,7 +118,7 @@ bool WindowEngine::add_paned(DefState& d, std::uint32_t key, time_ms t,
   Slot* slot = ks.cached;
   // A key's records mostly fall in the pane of its last one: no divisions then.
   // Every time in a pane has the same latest window, since panes divide steps.
-  if (slot != nullptr && t >= ks.cached_start && t < slot->end) {
+  if (in_cached_pane(ks, t)) {
     if (has_time_ && ks.cached_last_end <= watermark_) return true;
   } else {
     const time_ms last_start = align(t, step);  // the latest window holding t

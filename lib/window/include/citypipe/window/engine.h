@@ -10,6 +10,7 @@
 // closed already is late (counted, not aggregated).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -77,7 +78,20 @@ class WindowEngine {
   // windows). Closed windows are handed out by emit(), not here. position is
   // the record's place in its source (a Kafka offset), for oldest_position().
   bool add(std::uint32_t key, time_ms t, std::span<const double> values,
-           std::span<const std::uint8_t> trues, std::int64_t position = 0);
+           std::span<const std::uint8_t> trues, std::int64_t position = 0) {
+    // The usual record, in line: one tumbling or sliding definition, and the
+    // record in the pane of its key's last one, whose windows are all open.
+    if (one_paned_) {
+      const KeyState& ks = defs_[0].keys[key];
+      if (in_cached_pane(ks, t) && !(has_time_ && ks.cached_last_end <= watermark_)) {
+        ks.cached->acc.add(t, values, trues, config_.needs);
+        ks.cached->oldest = std::min(ks.cached->oldest, position);
+        saw(key, t);
+        return false;
+      }
+    }
+    return add_any(key, t, values, trues, position);
+  }
 
   // The lowest position among the records that open windows hold, nullopt
   // when no window is open: where a replay must start to rebuild them.
@@ -136,6 +150,25 @@ class WindowEngine {
     bool has_data;
   };
 
+  bool add_any(std::uint32_t key, time_ms t, std::span<const double> values,
+               std::span<const std::uint8_t> trues, std::int64_t position);
+  static bool in_cached_pane(const KeyState& ks, time_ms t) {
+    return ks.cached != nullptr && t >= ks.cached_start && t < ks.cached->end;
+  }
+  // The watermark and the key's first time after a record at t.
+  void saw(std::uint32_t key, time_ms t) {
+    key_first_time_[key] = std::min(key_first_time_[key], t);
+    if (holding_) {  // no watermark yet: restore() sets it
+      max_time_ = std::max(max_time_, t);
+    } else if (!has_time_) {
+      has_time_ = true;
+      max_time_ = t;
+      watermark_ = t - config_.lateness;
+    } else if (t > max_time_) {
+      max_time_ = t;
+      watermark_ = std::max(watermark_, t - config_.lateness);
+    }
+  }
   bool add_paned(DefState& d, std::uint32_t key, time_ms t, std::span<const double> values,
                  std::span<const std::uint8_t> trues, std::int64_t position);
   bool add_session(DefState& d, std::uint32_t key, time_ms t, std::span<const double> values,
@@ -145,6 +178,7 @@ class WindowEngine {
 
   WindowConfig config_;
   std::vector<DefState> defs_;
+  bool one_paned_ = false;  // one definition, not a session, no --emit-empty: add()'s fast path
   std::vector<std::string> keys_;
   std::vector<time_ms> key_first_time_;
   std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> key_ids_;
