@@ -64,18 +64,9 @@ void append_lookup_piece(Column<char>& out, const JsonField* f, std::string& scr
 
 }  // namespace
 
-std::uint64_t KeyIds::hash(std::string_view bytes) {
+std::uint64_t KeyIds::hash_other(std::string_view bytes) {
+  // Eight bytes at a time, each word mixed in by a multiply.
   const std::size_t n = bytes.size();
-  if (n >= 8 && n <= 32) {
-    // The usual key: four words in line instead of the loop below.
-    std::uint64_t w[4];
-    load_words(bytes, w);
-    std::uint64_t h = ((w[0] ^ n) * 0x9e3779b97f4a7c15ULL ^ w[1]) * 0xbf58476d1ce4e5b9ULL;
-    h = (h ^ (h >> 31) ^ w[2]) * 0x94d049bb133111ebULL;
-    h = (h ^ (h >> 29) ^ w[3]) * 0xbf58476d1ce4e5b9ULL;
-    return h ^ (h >> 32);
-  }
-  // Eight bytes at a time, each word mixed in by a multiply (keys are short).
   std::uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) {
@@ -97,7 +88,7 @@ std::uint64_t KeyIds::hash(std::string_view bytes) {
   return h * 0xbf58476d1ce4e5b9ULL;
 }
 
-void KeyIds::insert(std::string_view bytes, std::uint64_t hash, std::uint32_t id) {
+void KeyIds::insert(std::string_view bytes, std::uint32_t id) {
   if (2 * (used_ + 1) > slots_.size()) {  // at most half full
     std::vector<Slot> old(2 * slots_.size());
     old.swap(slots_);
@@ -109,9 +100,10 @@ void KeyIds::insert(std::string_view bytes, std::uint64_t hash, std::uint32_t id
       slots_[i] = s;
     }
   }
-  std::size_t i = hash & mask_;
+  const Words words(bytes);
+  std::size_t i = words.hash() & mask_;
   while (slots_[i].id != none) i = (i + 1) & mask_;
-  slots_[i] = Slot{hash, id, static_cast<std::uint32_t>(bytes.size()), text_.size()};
+  slots_[i] = Slot{words.hash(), id, static_cast<std::uint32_t>(bytes.size()), text_.size(), words};
   text_.append(bytes);
   ++used_;
 }
@@ -337,23 +329,16 @@ WindowAgg::Partition* WindowAgg::partition_of(const JsonRecord& rec, Slots& slot
 
 // The key's id in partition p; a key seen there for the first time gets the
 // engine's next id and its JSON text (built from the record only then).
-std::uint32_t WindowAgg::key_id(Partition& p, std::string_view lookup, std::uint64_t hash, const JsonRecord* rec,
-                                std::string_view line) {
-  if (auto known = p.key_ids.find(lookup, hash)) return *known;
-  JsonRecord reparsed;
-  if (rec == nullptr) {
-    std::string error;
-    main_parser_.parse(line, reparsed, error);  // it parsed on a worker already
-    rec = &reparsed;
-  }
+std::uint32_t WindowAgg::key_id(Partition& p, std::string_view lookup, const JsonRecord& rec) {
+  if (auto known = p.key_ids.find(lookup)) return *known;
   std::string text;
   Slots slots = make_slots();
   for (std::size_t k = 0; k < keys_.size(); ++k) {
     if (k > 0) text += key_separator;
-    append_key_piece(text, rec->find(key_names_[k], slots.keys[k]));
+    append_key_piece(text, rec.find(key_names_[k], slots.keys[k]));
   }
   const std::uint32_t id = p.engine->intern_key(text);
-  p.key_ids.insert(lookup, hash, id);
+  p.key_ids.insert(lookup, id);
   if (partitioned_ && !warned_shared_key_) {
     auto [home, fresh] = key_home_.try_emplace(std::string(lookup), last_tp_);
     if (!fresh && home->second != last_tp_) {
@@ -440,7 +425,7 @@ bool WindowAgg::add_one(const JsonRecord& rec, RecordInput& in) {
   if (p == nullptr) return in.reject(why);
   if (!p->engine) start_engine(*p);
   const std::string_view lookup = lookup_bytes.view(0, lookup_bytes.size());
-  const std::uint32_t id = key_id(*p, lookup, KeyIds::hash(lookup), &rec, rec.raw());
+  const std::uint32_t id = key_id(*p, lookup, rec);
   if (idle_) p->last_arrival = wall_clock_ms();
   add(*p, id, row.time, values_, trues_row_, rec.raw(), position);
   emit(*p);
@@ -599,9 +584,8 @@ class WindowAgg::Replay : public BatchHandler {
     return worker_id(w.lookups, w.lookup.view(0, w.lookup.size()), w);
   }
   static std::uint32_t worker_id(KeyIds& table, std::string_view bytes, Worker& w) {
-    const std::uint64_t hash = KeyIds::hash(bytes);
-    if (auto known = table.find(bytes, hash)) return *known;
-    table.insert(bytes, hash, w.next_id);
+    if (auto known = table.find(bytes)) return *known;
+    table.insert(bytes, w.next_id);
     return w.next_id++;
   }
 
@@ -616,7 +600,7 @@ class WindowAgg::Replay : public BatchHandler {
     Column<char> lookup;
     agg_.append_lookup(rec, slots, lookup);
     const std::string_view bytes = lookup.view(0, lookup.size());
-    const std::uint32_t id = agg_.key_id(agg_.plain_, bytes, KeyIds::hash(bytes), &rec, line);
+    const std::uint32_t id = agg_.key_id(agg_.plain_, bytes, rec);
     if (ids.size() <= r.keys[i]) ids.resize(r.keys[i] + 1, none);
     ids[r.keys[i]] = id;
     return id;

@@ -74,50 +74,65 @@ class Column {
   std::size_t size_ = 0, capacity_ = 0;
 };
 
-// The ids of keys by their look-up bytes, found by a hash the caller gives
-// (worked out on a parsing thread): one probe and one compare per record.
+// The ids of keys by their look-up bytes: one hash, one probe and one compare
+// per look-up, all in line for a key of 8 to 32 bytes (most keys).
 class KeyIds {
  public:
-  static std::uint64_t hash(std::string_view bytes);
   // The id of bytes, or nullopt.
-  std::optional<std::uint32_t> find(std::string_view bytes, std::uint64_t hash) const {
+  std::optional<std::uint32_t> find(std::string_view bytes) const {
+    const Words w(bytes);
+    const std::uint64_t hash = w.hash();
     for (std::size_t i = hash & mask_; slots_[i].id != none; i = (i + 1) & mask_) {
       const Slot& s = slots_[i];
-      if (s.hash == hash && s.size == bytes.size() && same(text_.data() + s.from, bytes)) return s.id;
+      if (s.hash == hash && s.size == bytes.size() && (w.covers ? s.words == w : same_text(s, bytes))) return s.id;
     }
     return std::nullopt;
   }
-  void insert(std::string_view bytes, std::uint64_t hash, std::uint32_t id);
+  void insert(std::string_view bytes, std::uint32_t id);
 
  private:
-  // Whether the size() bytes at known are bytes. A key of 8 to 32 bytes is
-  // compared as four words in line, not by a call to memcmp.
-  static bool same(const char* known, std::string_view bytes) {
-    const std::size_t n = bytes.size();
-    if (n >= 8 && n <= 32) {
-      std::uint64_t a[4], b[4];
-      load_words({known, n}, a);
-      load_words(bytes, b);
-      return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3])) == 0;
+  // A key of 8 to 32 bytes as four words, some overlapping, that cover it:
+  // it is hashed and compared by them. Any other key has a hash only.
+  struct Words {
+    Words() = default;
+    explicit Words(std::string_view bytes) : size(bytes.size()), covers(size >= 8 && size <= 32) {
+      if (!covers) {
+        other = hash_other(bytes);
+        return;
+      }
+      const std::size_t mid = size > 16 ? 8 : 0;
+      std::memcpy(&w[0], bytes.data(), 8);
+      std::memcpy(&w[1], bytes.data() + mid, 8);
+      std::memcpy(&w[2], bytes.data() + size - 8 - mid, 8);
+      std::memcpy(&w[3], bytes.data() + size - 8, 8);
     }
-    // (An empty key's view may have no data pointer: memcmp must not see it.)
-    return n == 0 || std::memcmp(known, bytes.data(), n) == 0;
-  }
-  // Four words, some overlapping, that cover bytes of size 8 to 32.
-  static void load_words(std::string_view bytes, std::uint64_t (&w)[4]) {
-    const std::size_t n = bytes.size(), mid = n > 16 ? 8 : 0;
-    std::memcpy(&w[0], bytes.data(), 8);
-    std::memcpy(&w[1], bytes.data() + mid, 8);
-    std::memcpy(&w[2], bytes.data() + n - 8 - mid, 8);
-    std::memcpy(&w[3], bytes.data() + n - 8, 8);
-  }
+    std::uint64_t hash() const {
+      if (!covers) return other;
+      std::uint64_t h = ((w[0] ^ size) * 0x9e3779b97f4a7c15ULL ^ w[1]) * 0xbf58476d1ce4e5b9ULL;
+      h = (h ^ (h >> 31) ^ w[2]) * 0x94d049bb133111ebULL;
+      h = (h ^ (h >> 29) ^ w[3]) * 0xbf58476d1ce4e5b9ULL;
+      return h ^ (h >> 32);
+    }
+    bool operator==(const Words& o) const {
+      return ((w[0] ^ o.w[0]) | (w[1] ^ o.w[1]) | (w[2] ^ o.w[2]) | (w[3] ^ o.w[3])) == 0;
+    }
+    std::size_t size = 0;
+    bool covers = false;
+    std::uint64_t w[4] = {}, other = 0;
+  };
+  static std::uint64_t hash_other(std::string_view bytes);
   static constexpr std::uint32_t none = UINT32_MAX;
   struct Slot {
     std::uint64_t hash = 0;
     std::uint32_t id = none;
     std::uint32_t size = 0;
     std::size_t from = 0;
+    Words words;  // of a key of 8 to 32 bytes
   };
+  bool same_text(const Slot& s, std::string_view bytes) const {
+    // (An empty key's view may have no data pointer: memcmp must not see it.)
+    return s.size == 0 || std::memcmp(text_.data() + s.from, bytes.data(), s.size) == 0;
+  }
   std::vector<Slot> slots_ = std::vector<Slot>(16);
   std::size_t mask_ = 15, used_ = 0;
   std::string text_;  // the keys' bytes, one after another
@@ -171,8 +186,7 @@ class WindowAgg {
   void append_lookup(const JsonRecord& rec, Slots& slots, Column<char>& out) const;
   Partition* partition_of(const JsonRecord& rec, Slots& slots, std::int64_t& position, std::string& why);
   void start_engine(Partition& p);
-  std::uint32_t key_id(Partition& p, std::string_view lookup, std::uint64_t hash, const JsonRecord* rec,
-                       std::string_view line);
+  std::uint32_t key_id(Partition& p, std::string_view lookup, const JsonRecord& rec);
   void add(Partition& p, std::uint32_t key, time_ms t, std::span<const double> values,
            std::span<const std::uint8_t> trues, std::string_view raw, std::int64_t position);
   void emit(Partition& p);  // writes the windows the watermark closed
