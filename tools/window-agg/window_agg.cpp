@@ -361,8 +361,8 @@ WindowAgg::Slots WindowAgg::make_slots() const {
   return s;
 }
 
-void WindowAgg::add(Partition& p, std::uint32_t key, time_ms t, std::span<const double> values,
-                    std::span<const std::uint8_t> trues, std::string_view raw, std::int64_t position) {
+bool WindowAgg::add(Partition& p, std::uint32_t key, time_ms t, std::span<const double> values,
+                    std::span<const std::uint8_t> trues, std::int64_t position) {
   WindowEngine& engine = *p.engine;
   if (engine.restoring() && position >= p.restore_until) {
     engine.restore(*p.restore_watermark);  // the rebuilt state is complete
@@ -371,16 +371,19 @@ void WindowAgg::add(Partition& p, std::uint32_t key, time_ms t, std::span<const 
   p.max_event = p.have_event ? std::max(p.max_event, t) : t;
   p.have_event = true;
   p.next = position + 1;
-  if (engine.add(key, t, values, trues, position)) {
-    ++late_count_;
-    if (late_ != nullptr) {
-      std::fwrite(raw.data(), 1, raw.size(), late_);
-      std::fputc('\n', late_);
-    }
-  }
+  const bool was_late = engine.add(key, t, values, trues, position);
   if (engine.restoring() && position + 1 >= p.restore_until) {
     engine.restore(*p.restore_watermark);
     p.restore_watermark.reset();
+  }
+  return was_late;
+}
+
+void WindowAgg::late(std::string_view raw) {
+  ++late_count_;
+  if (late_ != nullptr) {
+    std::fwrite(raw.data(), 1, raw.size(), late_);
+    std::fputc('\n', late_);
   }
 }
 
@@ -427,7 +430,7 @@ bool WindowAgg::add_one(const JsonRecord& rec, RecordInput& in) {
   const std::string_view lookup = lookup_bytes.view(0, lookup_bytes.size());
   const std::uint32_t id = key_id(*p, lookup, rec);
   if (idle_) p->last_arrival = wall_clock_ms();
-  add(*p, id, row.time, values_, trues_row_, rec.raw(), position);
+  if (add(*p, id, row.time, values_, trues_row_, position)) late(rec.raw());
   emit(*p);
   return true;
 }
@@ -547,8 +550,8 @@ class WindowAgg::Replay : public BatchHandler {
     for (std::size_t i = first; i < first + count; ++i) {
       const std::uint32_t local = r.keys[i];
       const std::uint32_t id = local < ids.size() && ids[local] != none ? ids[local] : engine_key(r, i, ids);
-      agg_.add(p, id, r.times[i], r.values.subspan(i * nf, nf), r.trues.subspan(i * nt, nt),
-               r.row_line(i), 0);
+      if (agg_.add(p, id, r.times[i], r.values.subspan(i * nf, nf), r.trues.subspan(i * nt, nt), 0))
+        agg_.late(r.row_line(i));
       if (!agg_.emit_per_chunk_) agg_.emit(p);
     }
     agg_.emit(p);  // before what ends the run: a control line, a strict stop

@@ -187,8 +187,10 @@ class WindowAgg {
   Partition* partition_of(const JsonRecord& rec, Slots& slots, std::int64_t& position, std::string& why);
   void start_engine(Partition& p);
   std::uint32_t key_id(Partition& p, std::string_view lookup, const JsonRecord& rec);
-  void add(Partition& p, std::uint32_t key, time_ms t, std::span<const double> values,
-           std::span<const std::uint8_t> trues, std::string_view raw, std::int64_t position);
+  // Adds a record; true when it was late (for the caller to pass to late()).
+  bool add(Partition& p, std::uint32_t key, time_ms t, std::span<const double> values,
+           std::span<const std::uint8_t> trues, std::int64_t position);
+  void late(std::string_view raw);  // counts a late record, writes it to --late
   void emit(Partition& p);  // writes the windows the watermark closed
   void finish(Partition& p);  // writes every open window
   bool add_one(const JsonRecord& rec, RecordInput& in);
