@@ -330,7 +330,7 @@ WindowAgg::Partition* WindowAgg::partition_of(const JsonRecord& rec, Slots& slot
 // The key's id in partition p; a key seen there for the first time gets the
 // engine's next id and its JSON text (built from the record only then).
 std::uint32_t WindowAgg::key_id(Partition& p, std::string_view lookup, const JsonRecord& rec) {
-  if (auto known = p.key_ids.find(lookup)) return *known;
+  if (const std::uint32_t known = p.key_ids.find(lookup); known != KeyIds::none) return known;
   std::string text;
   Slots slots = make_slots();
   for (std::size_t k = 0; k < keys_.size(); ++k) {
@@ -587,7 +587,7 @@ class WindowAgg::Replay : public BatchHandler {
     return worker_id(w.lookups, w.lookup.view(0, w.lookup.size()), w);
   }
   static std::uint32_t worker_id(KeyIds& table, std::string_view bytes, Worker& w) {
-    if (auto known = table.find(bytes)) return *known;
+    if (const std::uint32_t known = table.find(bytes); known != KeyIds::none) return known;
     table.insert(bytes, w.next_id);
     return w.next_id++;
   }

@@ -78,15 +78,17 @@ class Column {
 // per look-up, all in line for a key of 8 to 32 bytes (most keys).
 class KeyIds {
  public:
-  // The id of bytes, or nullopt.
-  std::optional<std::uint32_t> find(std::string_view bytes) const {
+  static constexpr std::uint32_t none = UINT32_MAX;
+  // The id of bytes, or none. (Not an optional: returned through the stack
+  // in two stores and read back in one load, it stalled every look-up.)
+  std::uint32_t find(std::string_view bytes) const {
     const Words w(bytes);
     const std::uint64_t hash = w.hash();
     for (std::size_t i = hash & mask_; slots_[i].id != none; i = (i + 1) & mask_) {
       const Slot& s = slots_[i];
       if (s.hash == hash && s.size == bytes.size() && (w.covers ? s.words == w : same_text(s, bytes))) return s.id;
     }
-    return std::nullopt;
+    return none;
   }
   void insert(std::string_view bytes, std::uint32_t id);
 
@@ -121,7 +123,6 @@ class KeyIds {
     std::uint64_t w[4] = {}, other = 0;
   };
   static std::uint64_t hash_other(std::string_view bytes);
-  static constexpr std::uint32_t none = UINT32_MAX;
   struct Slot {
     std::uint64_t hash = 0;
     std::uint32_t id = none;
