@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -30,6 +31,16 @@ const JsonField* JsonRecord::find_from_start(const FieldName& key, std::size_t& 
     }
   }
   return nullptr;
+}
+
+const JsonField* const* FieldLookup::find_by_name(const JsonRecord& rec) {
+  for (std::size_t i = 0; i < names_.size(); ++i) {
+    std::size_t hint = index_[i] == absent ? 0 : index_[i];
+    found_[i] = rec.find(names_[i], hint);
+    index_[i] = found_[i] != nullptr ? hint : absent;
+  }
+  layout_ = rec.layout();
+  return found_.data();
 }
 
 const JsonField* JsonRecord::find(std::string_view key) const {
@@ -89,8 +100,16 @@ struct KeyLayout {
     std::uint64_t prefix = 0;
   };
   Key keys[max_keys];
+  // JsonRecord::layout(): the id of the keys above with `fields` fields, and
+  // the id given to the last line read. Ids are this parser's serial number
+  // and a count: one parser's ids never meet another's.
+  std::uint64_t id = 0, line_id = 0, serial = 0, count = 0;
+  std::uint32_t fields = UINT32_MAX;  // none: the next line gets a new id
+
+  std::uint64_t fresh() { return serial << 40 | ++count; }
 
   void learn(std::size_t i, std::string_view key, std::uint64_t prefix) {
+    fields = UINT32_MAX;  // the keys above change: so does their id
     if (i >= max_keys || key.size() > max_key) return;
     Key& k = keys[i];
     std::memset(k.bytes, 0, sizeof k.bytes);
@@ -112,7 +131,10 @@ struct JsonParser::impl {
   simdjson::padded_string copy;  // used only when the caller cannot offer padding
 };
 
-JsonParser::JsonParser(bool fast) : impl_(std::make_unique<impl>()), fast_(fast) {}
+JsonParser::JsonParser(bool fast) : impl_(std::make_unique<impl>()), fast_(fast) {
+  static std::atomic<std::uint64_t> parsers{0};
+  impl_->layout.serial = ++parsers;
+}
 JsonParser::~JsonParser() = default;
 
 std::size_t JsonParser::padding() { return simdjson::SIMDJSON_PADDING; }
@@ -253,8 +275,12 @@ bool JsonParser::parse(std::string_view line, std::size_t capacity, JsonRecord& 
     error = "not a JSON object";
     return false;
   }
-  if (fast_ && detail::parse_flat(line, capacity, out.fields_, &impl_->layout)) return true;
+  if (fast_ && detail::parse_flat(line, capacity, out.fields_, &impl_->layout)) {
+    out.layout_ = impl_->layout.line_id;
+    return true;
+  }
   out.fields_.clear();
+  out.layout_ = impl_->layout.fresh();
   const char* data = line.data();
   if (capacity < line.size() + simdjson::SIMDJSON_PADDING) {
     impl_->copy = simdjson::padded_string(line);

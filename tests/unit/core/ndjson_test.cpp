@@ -377,6 +377,68 @@ TEST_CASE("the flat fast path takes keys where the line before had them only whe
   CHECK(disagreements == 0);
 }
 
+TEST_CASE("records with the same layout id have the same keys in the same order", "[ndjson]") {
+  // Lines in an order that changes keys, their order and count, and a bad
+  // line that changes the guessed keys half way; then every pair of records
+  // from one parser: equal ids only with equal key lists.
+  const std::vector<std::string> lines = {
+      R"({"a":1,"b":2})", R"({"a":3,"b":4})", R"({"a":1,"b":2,"c":3})", R"({"a":1,"b":2})", R"({"b":1,"a":2})",
+      R"({"a":1,"b":2})", R"({"c":1,"d":x})", R"({"c":1,"d":2})", R"({"a":1,"b":2})", R"({"a":1})",
+      R"({ "a":1, "b":2 })", R"({"a":1,"b":2})", R"({"a":"A","b":2})", R"({"a":1,"b":2})", "{}", "{}",
+      R"({"a_key_much_longer_than_thirty_bytes_is_never_guessed":1})",
+      R"({"a_key_much_longer_than_thirty_bytes_is_never_guessed":1})", R"({"a":1,"b":2})",
+  };
+  JsonParser parser;
+  std::vector<std::pair<std::uint64_t, std::vector<std::string>>> seen;
+  std::size_t same = 0;
+  for (const auto& line : lines) {
+    const std::string buffer = line + std::string(64, ' ');
+    JsonRecord rec;
+    std::string error;
+    if (!parser.parse(std::string_view(buffer.data(), line.size()), buffer.size(), rec, error)) continue;
+    std::vector<std::string> keys;
+    for (const auto& f : rec.fields()) keys.emplace_back(f.key);
+    CHECK(rec.layout() != 0);
+    for (const auto& [id, other] : seen) {
+      if (id == rec.layout()) {
+        ++same;
+        CHECK(other == keys);
+      }
+    }
+    seen.emplace_back(rec.layout(), keys);
+  }
+  CHECK(same >= 5);  // the usual stream keeps its id
+  // Another parser's ids are its own.
+  JsonParser other;
+  JsonRecord a, b;
+  std::string error;
+  const std::string line = R"({"a":1,"b":2})" + std::string(64, ' ');
+  REQUIRE(parser.parse(std::string_view(line.data(), 13), line.size(), a, error));
+  REQUIRE(other.parse(std::string_view(line.data(), 13), line.size(), b, error));
+  CHECK(a.layout() != b.layout());
+}
+
+TEST_CASE("FieldLookup finds the same fields as a search by name, record after record", "[ndjson]") {
+  const std::vector<std::string> lines = {
+      R"({"a":1,"b":2,"c":3})", R"({"a":4,"b":5,"c":6})", R"({"b":7,"a":8})", R"({"b":9,"a":10})",
+      R"({"a":11,"b":12,"c":13})", R"({"c":14})", R"({ "a":15, "c":16 })", R"({"a":17,"b":18,"c":19})", "{}",
+      R"({"a":20,"b":21,"c":22})",
+  };
+  JsonParser parser;
+  FieldLookup lookup({FieldName("c"), FieldName("a"), FieldName("x")});
+  for (const auto& line : lines) {
+    const std::string buffer = line + std::string(64, ' ');
+    JsonRecord rec;
+    std::string error;
+    REQUIRE(parser.parse(std::string_view(buffer.data(), line.size()), buffer.size(), rec, error));
+    INFO(line);
+    const JsonField* const* found = lookup.find(rec);
+    CHECK(found[0] == rec.find("c"));
+    CHECK(found[1] == rec.find("a"));
+    CHECK(found[2] == nullptr);
+  }
+}
+
 TEST_CASE("FieldName finds fields by name, at the hinted slot or elsewhere", "[ndjson]") {
   JsonParser parser;
   JsonRecord rec;

@@ -62,6 +62,10 @@ class JsonRecord {
   const std::vector<JsonField>& fields() const { return fields_; }
   // The raw line the record came from (no line terminator).
   std::string_view raw() const { return raw_; }
+  // The record's keys in their order, as an id: two records parsed by one
+  // JsonParser with the same id have the same keys at the same indexes, so
+  // where a field was found in one it is in the other. Not 0 once parsed.
+  std::uint64_t layout() const { return layout_; }
 
   // The first field named key, or nullptr.
   const JsonField* find(std::string_view key) const;
@@ -86,6 +90,33 @@ class JsonRecord {
   const JsonField* find_from_start(const FieldName& key, std::size_t& hint) const;
   std::vector<JsonField> fields_;
   std::string_view raw_;
+  std::uint64_t layout_ = 0;
+};
+
+// Finds a fixed list of fields in record after record: by name in a record
+// whose layout() differs from the last one's, else straight at the indexes
+// found then (the usual stream repeats its layout).
+class FieldLookup {
+ public:
+  FieldLookup() = default;
+  explicit FieldLookup(std::vector<FieldName> names)
+      : names_(std::move(names)), index_(names_.size(), 0), found_(names_.size(), nullptr) {}
+  // The field of each name in rec, in the names' order; nullptr where rec has
+  // none. Valid until the next call, and while rec is unchanged.
+  const JsonField* const* find(const JsonRecord& rec) {
+    if (rec.layout() != layout_ || layout_ == 0) return find_by_name(rec);
+    const JsonField* fields = rec.fields().data();
+    for (std::size_t i = 0; i < index_.size(); ++i) found_[i] = index_[i] == absent ? nullptr : fields + index_[i];
+    return found_.data();
+  }
+
+ private:
+  static constexpr std::size_t absent = SIZE_MAX;
+  const JsonField* const* find_by_name(const JsonRecord& rec);
+  std::vector<FieldName> names_;
+  std::vector<std::size_t> index_;  // in records of layout_, or absent
+  std::vector<const JsonField*> found_;
+  std::uint64_t layout_ = 0;
 };
 
 // Parses lines into JsonRecords. Not thread-safe; keep one per reader.
