@@ -270,22 +270,21 @@ void WindowAgg::wait_for_input(RecordInput& in) {
 // What the engine needs of one record, but its key: its time and the values
 // of the fields and true-counters; a reason when it is bad.
 std::optional<std::string> WindowAgg::extract(const JsonRecord& rec, Slots& slots, Row& row) const {
+  // The time field, then the fields, then the true-counters (make_slots).
+  const JsonField* const* found = slots.lookup.find(rec);
   if (o_.processing_time) {
     row.time = wall_clock_ms();
   } else {
-    const JsonField* f = rec.find(time_name_, slots.time);
+    const JsonField* f = found[0];
     auto parsed = f != nullptr && f->type == json_type::string ? slots.minute.parse(f->text)
                                                                 : rec.time(time_name_, slots.time);
     if (!parsed) return time_reason();
     row.time = *parsed;
   }
-  // Plain pointers in the loops: the stores into the row would otherwise
-  // make the compiler load each vector's bounds again.
-  const FieldName* names = field_names_.data();
-  std::size_t* hints = slots.fields.data();
-  double* values = row.values;
+  const JsonField* const* fields = found + 1;
+  double* values = row.values;  // a plain pointer: no reload of the bounds after each store
   for (std::size_t i = 0, n = field_names_.size(); i < n; ++i) {
-    const JsonField* f = rec.find(names[i], hints[i]);
+    const JsonField* f = fields[i];
     if (f != nullptr && f->type == json_type::number) {
       values[i] = f->number;
     } else if (f == nullptr || f->type == json_type::null) {
@@ -294,8 +293,9 @@ std::optional<std::string> WindowAgg::extract(const JsonRecord& rec, Slots& slot
       return "field '" + fields_[i] + "' is not a number";
     }
   }
+  const JsonField* const* trues = fields + field_names_.size();
   for (std::size_t j = 0, n = true_names_.size(); j < n; ++j) {
-    const JsonField* f = rec.find(true_names_[j], slots.trues[j]);
+    const JsonField* f = trues[j];
     row.trues[j] = f != nullptr && f->type == json_type::boolean && f->boolean;
   }
   return std::nullopt;
@@ -355,8 +355,10 @@ std::string WindowAgg::time_reason() const { return "missing or invalid time fie
 
 WindowAgg::Slots WindowAgg::make_slots() const {
   Slots s;
-  s.fields.assign(fields_.size(), 0);
-  s.trues.assign(trues_.size(), 0);
+  std::vector<FieldName> names{time_name_};
+  names.insert(names.end(), field_names_.begin(), field_names_.end());
+  names.insert(names.end(), true_names_.begin(), true_names_.end());
+  s.lookup = FieldLookup(std::move(names));
   s.keys.assign(keys_.size(), 0);
   return s;
 }

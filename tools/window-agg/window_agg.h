@@ -153,7 +153,8 @@ class WindowAgg {
   class Replay;
   // Where each field was in the last record, to look there first.
   struct Slots {
-    std::vector<std::size_t> fields, trues, keys;
+    FieldLookup lookup;  // the time field, the fields and the true-counters, in that order
+    std::vector<std::size_t> keys;
     std::size_t time = 0, kafka = 0;
     std::string key_text;  // scratch for a key's text
     MinuteCache minute;
