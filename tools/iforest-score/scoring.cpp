@@ -74,30 +74,13 @@ Status pick_fields(const JsonRecord& r, ScoringConfig& cfg) {
 }
 
 // The row of one record: true when every field is a number. Missing ones are
-// NaN, and `missing` names the first.
-// Field look-ups made ready once, each with the slot where it was last found.
-struct FieldLookup {
-  std::vector<FieldName> names;
-  std::vector<std::size_t> hints;
-  void prepare(const std::vector<std::string>& fields) {
-    if (names.size() == fields.size()) return;
-    names.clear();
-    for (const auto& f : fields) names.emplace_back(f);
-    hints.assign(fields.size(), 0);
-  }
-};
-
+// NaN, and `missing` names the first. lookup finds cfg.fields in order.
 bool extract(const JsonRecord& r, const ScoringConfig& cfg, FieldLookup& lookup, double* x,
              std::string_view& missing) {
-  lookup.prepare(cfg.fields);
-  // Sizes and bases held in locals: the stores to x could alias them, and
-  // they were read again for every field of every record.
-  const std::size_t n = lookup.names.size();
-  const FieldName* names = lookup.names.data();
-  std::size_t* hints = lookup.hints.data();
+  const JsonField* const* found = lookup.find(r);
   bool complete = true;
-  for (std::size_t j = 0; j < n; ++j) {
-    const JsonField* f = r.find(names[j], hints[j]);
+  for (std::size_t j = 0, n = cfg.fields.size(); j < n; ++j) {
+    const JsonField* f = found[j];
     if (f != nullptr && f->type == json_type::number) {
       x[j] = f->number;
     } else {
@@ -360,7 +343,10 @@ struct RowReader {
       status = pick_fields(r, cfg);
       if (!status.is_ok()) return Result::stop;
     }
-    x.resize(cfg.fields.size());
+    if (x.size() != cfg.fields.size()) {  // the first record: the fields are known now
+      x.resize(cfg.fields.size());
+      lookup = FieldLookup(std::vector<FieldName>(cfg.fields.begin(), cfg.fields.end()));
+    }
     std::string_view missing;
     if (extract(r, cfg, lookup, x.data(), missing)) return Result::complete;
     if (cfg.skip_missing) return Result::partial;
