@@ -63,68 +63,106 @@ AggregateNeeds needs_of(std::span<const Aggregate> aggregates) {
   return needs;
 }
 
-void FieldStats::add_moment(double v) {
-  const double delta = v - mean_;
-  mean_ += delta / static_cast<double>(n_);
-  m2_ += delta * (v - mean_);
+WindowAccumulator::WindowAccumulator(std::size_t n_fields, std::size_t n_true, const AggregateNeeds& needs)
+    : fields_(n_fields),
+      needs_(needs),
+      counts_(n_fields + n_true, 0),
+      basic_(3 * n_fields, 0.0),
+      extra_(needs.any() ? n_fields : 0) {
+  std::fill_n(basic_.begin() + n_fields, n_fields, HUGE_VAL);       // the minima
+  std::fill_n(basic_.begin() + 2 * n_fields, n_fields, -HUGE_VAL);  // the maxima
 }
 
-void FieldStats::merge(const FieldStats& other, const AggregateNeeds& needs) {
-  if (other.n_ == 0) return;
-  if (n_ == 0) {
-    *this = other;
-    return;
-  }
-  const auto na = static_cast<double>(n_), nb = static_cast<double>(other.n_);
-  if (needs.moments) {
-    const double delta = other.mean_ - mean_;
-    mean_ += delta * nb / (na + nb);
-    m2_ += other.m2_ + delta * delta * na * nb / (na + nb);
-  }
-  n_ += other.n_;
-  sum_ += other.sum_;
-  if (other.min_ < min_) min_ = other.min_;
-  if (other.max_ > max_) max_ = other.max_;
-  if (needs.first_last) {
-    if (other.first_t_ < first_t_) first_ = other.first_, first_t_ = other.first_t_;
-    if (other.last_t_ >= last_t_) last_ = other.last_, last_t_ = other.last_t_;
-  }
-  if (needs.sketch) {
-    sketch_.merge(other.sketch_);
-    integral_ = integral_ && other.integral_;
+void WindowAccumulator::add_extra(time_ms t, const double* values) {
+  for (std::size_t i = 0; i < fields_; ++i) {
+    const double v = values[i];
+    if (std::isnan(v)) continue;
+    Extra& e = extra_[i];
+    const std::uint64_t n = counts_[i];  // with v counted
+    if (needs_.moments) {
+      const double delta = v - e.mean;
+      e.mean += delta / static_cast<double>(n);
+      e.m2 += delta * (v - e.mean);
+    }
+    if (needs_.first_last) {
+      if (n == 1 || t < e.first_t) e.first = v, e.first_t = t;
+      if (n == 1 || t >= e.last_t) e.last = v, e.last_t = t;
+    }
+    if (needs_.sketch) {
+      e.sketch.add(v);
+      e.integral = e.integral && v == std::trunc(v);
+    }
   }
 }
 
-std::optional<double> FieldStats::value(const Aggregate& a) const {
-  if (n_ == 0 && a.kind != aggregate_kind::count) return std::nullopt;
+void WindowAccumulator::merge(const WindowAccumulator& other) {
+  count_ += other.count_;
+  // The state beyond count, sum, min and max first: it weighs the two sides
+  // by their counts before the merge.
+  for (std::size_t i = 0; i < extra_.size(); ++i) {
+    const std::uint64_t na = counts_[i], nb = other.counts_[i];
+    const Extra& o = other.extra_[i];
+    Extra& e = extra_[i];
+    if (nb == 0) continue;
+    if (na == 0) {
+      e = o;
+      continue;
+    }
+    if (needs_.moments) {
+      const auto a = static_cast<double>(na), b = static_cast<double>(nb);
+      const double delta = o.mean - e.mean;
+      e.mean += delta * b / (a + b);
+      e.m2 += o.m2 + delta * delta * a * b / (a + b);
+    }
+    if (needs_.first_last) {
+      if (o.first_t < e.first_t) e.first = o.first, e.first_t = o.first_t;
+      if (o.last_t >= e.last_t) e.last = o.last, e.last_t = o.last_t;
+    }
+    if (needs_.sketch) {
+      e.sketch.merge(o.sketch);
+      e.integral = e.integral && o.integral;
+    }
+  }
+  for (std::size_t k = 0; k < counts_.size(); ++k) counts_[k] += other.counts_[k];
+  // An empty side's +0.0 sum and infinite min and max change nothing, so
+  // empty fields need no test here.
+  const std::size_t nf = fields_;
+  double *sum = basic_.data(), *min = sum + nf, *max = min + nf;
+  const double *osum = other.basic_.data(), *omin = osum + nf, *omax = omin + nf;
+  for (std::size_t i = 0; i < nf; ++i) {
+    sum[i] += osum[i];
+    min[i] = omin[i] < min[i] ? omin[i] : min[i];
+    max[i] = omax[i] > max[i] ? omax[i] : max[i];
+  }
+}
+
+std::optional<double> WindowAccumulator::value(std::size_t i, const Aggregate& a) const {
+  const std::uint64_t n = counts_[i];
+  if (n == 0 && a.kind != aggregate_kind::count) return std::nullopt;
+  const double sum = basic_[i], min = basic_[fields_ + i], max = basic_[2 * fields_ + i];
   switch (a.kind) {
-    case aggregate_kind::count: return static_cast<double>(n_);
-    case aggregate_kind::avg: return sum_ / static_cast<double>(n_);
-    case aggregate_kind::min: return min_;
-    case aggregate_kind::max: return max_;
-    case aggregate_kind::sum: return sum_;
+    case aggregate_kind::count: return static_cast<double>(n);
+    case aggregate_kind::avg: return sum / static_cast<double>(n);
+    case aggregate_kind::min: return min;
+    case aggregate_kind::max: return max;
+    case aggregate_kind::sum: return sum;
     case aggregate_kind::stddev:
-      if (n_ < 2) return std::nullopt;
-      return std::sqrt(std::max(0.0, m2_) / static_cast<double>(n_ - 1));
-    case aggregate_kind::first: return first_;
-    case aggregate_kind::last: return last_;
+      if (n < 2) return std::nullopt;
+      return std::sqrt(std::max(0.0, extra_[i].m2) / static_cast<double>(n - 1));
+    case aggregate_kind::first: return extra_[i].first;
+    case aggregate_kind::last: return extra_[i].last;
     case aggregate_kind::quantile: {
-      const auto estimate = sketch_.quantile(a.q);
+      const Extra& e = extra_[i];
+      const auto estimate = e.sketch.quantile(a.q);
       if (!estimate) return std::nullopt;
-      const double q = std::clamp(*estimate, min_, max_);
-      if (integral_) return std::round(q);
+      const double q = std::clamp(*estimate, min, max);
+      if (e.integral) return std::round(q);
       if (q == 0 || !std::isfinite(q)) return q;
       const double scale = std::pow(10.0, 3 - std::floor(std::log10(std::fabs(q))));
       return std::round(q * scale) / scale;
     }
   }
   return std::nullopt;
-}
-
-void WindowAccumulator::merge(const WindowAccumulator& other, const AggregateNeeds& needs) {
-  count += other.count;
-  for (std::size_t i = 0; i < fields.size(); ++i) fields[i].merge(other.fields[i], needs);
-  for (std::size_t j = 0; j < true_counts.size(); ++j) true_counts[j] += other.true_counts[j];
 }
 
 }  // namespace citypipe

@@ -73,8 +73,8 @@ std::optional<WindowSpec> parse_window_spec(std::string_view text, std::string& 
 
 WindowEngine::WindowEngine(WindowConfig config)
     : config_(std::move(config)),
-      scratch_(config_.fields, config_.true_counters),
-      empty_(config_.fields, config_.true_counters) {
+      scratch_(fresh_accumulator()),
+      empty_(fresh_accumulator()) {
   for (const auto& spec : config_.windows) {
     DefState d;
     d.spec = spec;
@@ -134,16 +134,14 @@ bool WindowEngine::add_paned(DefState& d, std::uint32_t key, time_ms t,
         auto other = ks.slots.lower_bound(s);
         if (other == ks.slots.end() || other->first >= e) d.due[e].push_back(key);
       }
-      it = ks.slots.emplace(pane_start, Slot{pane_start + d.pane,
-                                             WindowAccumulator(config_.fields, config_.true_counters)})
-               .first;
+      it = ks.slots.emplace(pane_start, Slot{pane_start + d.pane, fresh_accumulator()}).first;
     }
     slot = &it->second;
     ks.cached = slot;
     ks.cached_start = pane_start;
     ks.cached_last_end = last_start + size;
   }
-  slot->acc.add(t, values, trues, config_.needs);
+  slot->acc.add(t, values, trues);
   slot->oldest = std::min(slot->oldest, position);
   if (config_.emit_empty) {
     auto first_end_after = [&](time_ms x) { return align(x - size, step) + size + step; };
@@ -165,9 +163,9 @@ bool WindowEngine::add_session(DefState& d, std::uint32_t key, time_ms t,
   while (first != ks.slots.begin() && std::prev(first)->second.end > t) --first;
   if (first == last) {
     if (has_time_ && t + gap <= watermark_) return true;
-    auto it = ks.slots.emplace(t, Slot{t + gap, WindowAccumulator(config_.fields, config_.true_counters)}).first;
+    auto it = ks.slots.emplace(t, Slot{t + gap, fresh_accumulator()}).first;
     d.sessions.emplace(t + gap, key, t);
-    it->second.acc.add(t, values, trues, config_.needs);
+    it->second.acc.add(t, values, trues);
     it->second.oldest = position;
     return false;
   }
@@ -175,7 +173,7 @@ bool WindowEngine::add_session(DefState& d, std::uint32_t key, time_ms t,
   time_ms end = std::max(t + gap, std::prev(last)->second.end);
   d.sessions.erase({target->second.end, key, target->first});
   for (auto it = std::next(first); it != last;) {
-    target->second.acc.merge(it->second.acc, config_.needs);
+    target->second.acc.merge(it->second.acc);
     target->second.oldest = std::min(target->second.oldest, it->second.oldest);
     d.sessions.erase({it->second.end, key, it->first});
     it = ks.slots.erase(it);
@@ -187,7 +185,7 @@ bool WindowEngine::add_session(DefState& d, std::uint32_t key, time_ms t,
   }
   target->second.end = end;
   d.sessions.emplace(end, key, target->first);
-  target->second.acc.add(t, values, trues, config_.needs);
+  target->second.acc.add(t, values, trues);
   target->second.oldest = std::min(target->second.oldest, position);
   return false;
 }
@@ -311,8 +309,8 @@ std::size_t WindowEngine::emit_until(time_ms w, std::optional<time_ms> empty_lim
     if (d.pane == d.spec.size) {
       r.acc = &it->second.acc;
     } else {
-      scratch_ = WindowAccumulator(config_.fields, config_.true_counters);
-      for (; it != ks.slots.end() && it->first < p.end; ++it) scratch_.merge(it->second.acc, config_.needs);
+      scratch_ = fresh_accumulator();
+      for (; it != ks.slots.end() && it->first < p.end; ++it) scratch_.merge(it->second.acc);
       r.acc = &scratch_;
     }
     sink(r);

@@ -226,18 +226,18 @@ void WindowAgg::write_window(const WindowResult& r, const WindowEngine& engine, 
     w.key(k).raw(std::string_view(key).substr(pos, sep - pos));
     pos = sep + 1;
   }
-  if (with_count_) w.key(field::count).integer(static_cast<std::int64_t>(r.acc->count));
+  if (with_count_) w.key(field::count).integer(static_cast<std::int64_t>(r.acc->count()));
   std::size_t column = 0;
-  for (const auto& field : r.acc->fields) {
+  for (std::size_t i = 0; i < r.acc->fields(); ++i) {
     for (const auto& a : aggregates_) {
       if (a.kind == aggregate_kind::count) continue;
       w.key(columns_[column++]);
-      if (auto v = field.value(a)) w.number(*v);
+      if (auto v = r.acc->value(i, a)) w.number(*v);
       else w.null();
     }
   }
   for (std::size_t j = 0; j < trues_.size(); ++j)
-    w.key(trues_[j] + "_count").integer(static_cast<std::int64_t>(r.acc->true_counts[j]));
+    w.key(trues_[j] + "_count").integer(static_cast<std::int64_t>(r.acc->true_count(j)));
   w.finish();
 }
 

@@ -29,14 +29,15 @@ struct Harness {
     sink = [this](const WindowResult& r) {
       std::string line = std::to_string(r.window) + " " + engine.key_text(r.key) + " [" +
                          std::to_string(r.start / s) + "," + std::to_string(r.end / s) + ") " +
-                         std::to_string(r.acc->count);
+                         std::to_string(r.acc->count());
       for (const auto& a : aggs) {
         if (a.kind == aggregate_kind::count) continue;
-        auto v = r.acc->fields[0].value(a);
+        auto v = r.acc->value(0, a);
         line += ' ';
         line += v ? fmt(*v) : std::string("null");
       }
-      for (auto n : r.acc->true_counts) line += fmt::format(" t{}", n);
+      for (std::size_t j = 0; j < engine.config().true_counters; ++j)
+        line += fmt::format(" t{}", r.acc->true_count(j));
       out.push_back(line);
     };
   }

@@ -35,9 +35,9 @@ WindowConfig config_of(std::vector<std::string> specs, time_ms lateness) {
 
 std::string line(const WindowEngine& e, const WindowResult& r) {
   return fmt::format("{} {} [{},{}) n={} sum={} min={} max={}", r.window, e.key_text(r.key), r.start, r.end,
-                     r.acc->count, r.acc->fields[0].value(Aggregate{aggregate_kind::sum, 0, "sum"}).value_or(-1),
-                     r.acc->fields[0].value(Aggregate{aggregate_kind::min, 0, "min"}).value_or(-1),
-                     r.acc->fields[0].value(Aggregate{aggregate_kind::max, 0, "max"}).value_or(-1));
+                     r.acc->count(), r.acc->value(0, Aggregate{aggregate_kind::sum, 0, "sum"}).value_or(-1),
+                     r.acc->value(0, Aggregate{aggregate_kind::min, 0, "min"}).value_or(-1),
+                     r.acc->value(0, Aggregate{aggregate_kind::max, 0, "max"}).value_or(-1));
 }
 
 // Feeds records [from, to) with their index as position; emits after each.

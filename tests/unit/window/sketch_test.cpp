@@ -99,20 +99,21 @@ TEST_CASE("a percentile carries no false precision", "[aggregate]") {
   std::string error;
   REQUIRE(citypipe::parse_aggregates("p95,p50", aggs, error));
   const citypipe::AggregateNeeds needs{false, false, true};
-  citypipe::FieldStats whole, fractional;
+  citypipe::WindowAccumulator whole(1, 0, needs), fractional(1, 0, needs);
   for (int i = 1; i <= 1000; ++i) {
-    whole.add(i % 97, 0, needs);
-    fractional.add(1000.0 / i, 0, needs);
+    const double w = i % 97, f = 1000.0 / i;
+    whole.add(0, {&w, 1}, {});
+    fractional.add(0, {&f, 1}, {});
   }
-  const double p95 = *whole.value(aggs[0]);
+  const double p95 = *whole.value(0, aggs[0]);
   CHECK(p95 == std::round(p95));  // whole numbers in, a whole number out
   CHECK(p95 == Approx(92).epsilon(0.02));
-  const double f = *fractional.value(aggs[1]);
+  const double f = *fractional.value(0, aggs[1]);
   CHECK(f == Approx(2.0).epsilon(0.02));
   const double scale = std::pow(10.0, 3 - std::floor(std::log10(f)));
   CHECK(f == std::round(f * scale) / scale);  // 4 significant digits
-  citypipe::FieldStats merged = whole;
-  merged.merge(fractional, needs);
-  const double m = *merged.value(aggs[1]);
+  citypipe::WindowAccumulator merged = whole;
+  merged.merge(fractional);
+  const double m = *merged.value(0, aggs[1]);
   CHECK(m != std::round(m));  // a fraction merged in: no longer whole
 }

@@ -3,7 +3,6 @@
 // field (plus a quantile sketch when percentiles are asked for).
 #pragma once
 
-#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -38,77 +37,78 @@ struct AggregateNeeds {
 };
 AggregateNeeds needs_of(std::span<const Aggregate> aggregates);
 
-// The running aggregate of one numeric field in one window or pane.
-class FieldStats {
+// Everything one window (or pane) of one key holds: its records, and per
+// numeric field the running aggregates of that field's values (a NaN value is
+// no value: skipped, so each field counts its own), and per boolean counter
+// how many records were true. O(1) memory per field, plus a quantile sketch
+// when percentiles are asked for.
+//
+// The count, sum, min and max of all fields lie in dense arrays, so a record
+// updates them in one loop the compiler vectorises; the state beyond them
+// (moments, first and last, the sketch) exists only when needs asks for it.
+class WindowAccumulator {
  public:
-  FieldStats() : sketch_(QuantileSketch::default_accuracy) {}
+  WindowAccumulator(std::size_t n_fields, std::size_t n_true, const AggregateNeeds& needs);
 
-  // Adds value v of a record at event time t. NaN means "no value" and is skipped.
-  void add(double v, time_ms t, const AggregateNeeds& needs) {
-    if (std::isnan(v)) return;
-    add_basic(v);
-    if (needs.moments) add_moment(v);
-    if (needs.first_last) {
-      if (n_ == 1 || t < first_t_) first_ = v, first_t_ = t;
-      if (n_ == 1 || t >= last_t_) last_ = v, last_t_ = t;
-    }
-    if (needs.sketch) {
-      sketch_.add(v);
-      integral_ = integral_ && v == std::trunc(v);
-    }
+  // Adds a record at event time t: values.size() == fields(), trues.size()
+  // == the counters; trues[j] non-zero = counted.
+  void add(time_ms t, std::span<const double> values, std::span<const std::uint8_t> trues) {
+    ++count_;
+    const std::size_t nf = fields_;
+    std::uint64_t* n = counts_.data();
+    double* sum = basic_.data();
+    add_basic(nf, values.data(), n, sum, sum + nf, sum + 2 * nf);
+    std::uint64_t* trues_n = n + nf;
+    for (std::size_t j = 0; j < trues.size(); ++j) trues_n[j] += trues[j] != 0;
+    if (!extra_.empty()) add_extra(t, values.data());
   }
-  // The same when needs asks for nothing beyond count, sum, min and max.
-  void add(double v) {
-    if (!std::isnan(v)) add_basic(v);
-  }
-  // Adds other's values as if they had arrived after this one's.
-  void merge(const FieldStats& other, const AggregateNeeds& needs);
+  // Adds other's records as if they had arrived after this one's; other was
+  // made with the same sizes and needs.
+  void merge(const WindowAccumulator& other);
 
-  std::uint64_t count() const { return n_; }
-  // The aggregate's value; nullopt (JSON null) when the field had no values,
-  // and for stddev (the sample standard deviation) with fewer than two. A
-  // percentile carries no more digits than the sketch's 1% can vouch for:
-  // 4 significant digits, or a whole number when every value was one.
-  std::optional<double> value(const Aggregate& a) const;
+  std::uint64_t count() const { return count_; }
+  std::size_t fields() const { return fields_; }
+  std::uint64_t true_count(std::size_t j) const { return counts_[fields_ + j]; }
+  // Aggregate a of field i; nullopt (JSON null) when the field had no
+  // values, and for stddev (the sample standard deviation) with fewer than
+  // two. A percentile carries no more digits than the sketch's 1% can vouch
+  // for: 4 significant digits, or a whole number when every value was one.
+  std::optional<double> value(std::size_t i, const Aggregate& a) const;
 
  private:
-  void add_moment(double v);
-  void add_basic(double v) {
-    ++n_;
-    sum_ += v;
-    min_ = v < min_ ? v : min_;  // the infinities they start at go at once
-    max_ = v > max_ ? v : max_;
-  }
-
-  std::uint64_t n_ = 0;
-  double sum_ = 0, min_ = HUGE_VAL, max_ = -HUGE_VAL;  // min and max hold once n_ > 0
-  double mean_ = 0, m2_ = 0;  // Welford, merged with Chan et al.
-  double first_ = 0, last_ = 0;
-  time_ms first_t_ = 0, last_t_ = 0;
-  QuantileSketch sketch_;
-  bool integral_ = true;  // every value added to the sketch was a whole number
-};
-
-// Everything one window (or pane) of one key holds.
-struct WindowAccumulator {
-  std::uint64_t count = 0;
-  std::vector<FieldStats> fields;
-  std::vector<std::uint64_t> true_counts;
-
-  WindowAccumulator(std::size_t n_fields, std::size_t n_true)
-      : fields(n_fields), true_counts(n_true, 0) {}
-  // values[i] NaN = no value; trues[j] non-zero = counted.
-  void add(time_ms t, std::span<const double> values, std::span<const std::uint8_t> trues,
-           const AggregateNeeds& needs) {
-    ++count;
-    if (needs.any()) {
-      for (std::size_t i = 0; i < fields.size(); ++i) fields[i].add(values[i], t, needs);
-    } else {
-      for (std::size_t i = 0; i < fields.size(); ++i) fields[i].add(values[i]);
+  // A field's state beyond count, sum, min and max.
+  struct Extra {
+    double mean = 0, m2 = 0;  // Welford, merged with Chan et al.
+    double first = 0, last = 0;
+    time_ms first_t = 0, last_t = 0;
+    QuantileSketch sketch{QuantileSketch::default_accuracy};
+    bool integral = true;  // every value added to the sketch was a whole number
+  };
+  // The arrays do not overlap (restrict): the compiler then vectorises the
+  // loop without testing at run time whether they do.
+  static void add_basic(std::size_t nf, const double* __restrict v, std::uint64_t* __restrict n,
+                        double* __restrict sum, double* __restrict min, double* __restrict max) {
+    for (std::size_t i = 0; i < nf; ++i) {
+      const double x = v[i];
+      const bool has = x == x;  // false for NaN
+      n[i] += has;
+      // Adding +0.0 leaves any sum as it was, for no sum is -0.0 (it starts
+      // at +0.0, and x + y is -0.0 only when both are): the order of the
+      // additions per field is the record order, as with a branch.
+      sum[i] += has ? x : 0.0;
+      min[i] = x < min[i] ? x : min[i];  // false for NaN, and the infinities
+      max[i] = x > max[i] ? x : max[i];  // they start at go at once
     }
-    for (std::size_t j = 0; j < true_counts.size(); ++j) true_counts[j] += trues[j] != 0;
   }
-  void merge(const WindowAccumulator& other, const AggregateNeeds& needs);
+  void add_extra(time_ms t, const double* values);
+
+  std::uint64_t count_ = 0;  // records
+  std::size_t fields_;
+  AggregateNeeds needs_;
+  std::vector<std::uint64_t> counts_;  // values per field, then trues per counter
+  std::vector<double> basic_;  // the sums, then the minima, then the maxima, fields_ each;
+                               // a field's min and max hold once its count is not 0
+  std::vector<Extra> extra_;   // per field when needs.any(), else empty
 };
 
 }  // namespace citypipe

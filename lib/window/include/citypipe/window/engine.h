@@ -84,7 +84,7 @@ class WindowEngine {
     if (one_paned_) {
       const KeyState& ks = defs_[0].keys[key];
       if (in_cached_pane(ks, t) && !(has_time_ && ks.cached_last_end <= watermark_)) {
-        ks.cached->acc.add(t, values, trues, config_.needs);
+        ks.cached->acc.add(t, values, trues);
         ks.cached->oldest = std::min(ks.cached->oldest, position);
         saw(key, t);
         return false;
@@ -175,6 +175,9 @@ class WindowEngine {
                    std::span<const std::uint8_t> trues, std::int64_t position);
   std::size_t emit_until(time_ms w, std::optional<time_ms> empty_limit, const Sink& sink);
   time_ms align(time_ms t, time_ms unit) const;
+  WindowAccumulator fresh_accumulator() const {
+    return {config_.fields, config_.true_counters, config_.needs};
+  }
 
   WindowConfig config_;
   std::vector<DefState> defs_;
