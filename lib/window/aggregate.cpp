@@ -66,11 +66,12 @@ AggregateNeeds needs_of(std::span<const Aggregate> aggregates) {
 WindowAccumulator::WindowAccumulator(std::size_t n_fields, std::size_t n_true, const AggregateNeeds& needs)
     : fields_(n_fields),
       needs_(needs),
-      counts_(n_fields + n_true, 0),
-      basic_(3 * n_fields, 0.0),
+      stride_((n_fields + 1) & ~std::size_t{1}),
+      counts_(stride_ + n_true, 0),
+      basic_(3 * stride_, 0.0),
       extra_(needs.any() ? n_fields : 0) {
-  std::fill_n(basic_.begin() + n_fields, n_fields, HUGE_VAL);       // the minima
-  std::fill_n(basic_.begin() + 2 * n_fields, n_fields, -HUGE_VAL);  // the maxima
+  std::fill_n(basic_.data() + stride_, stride_, HUGE_VAL);       // the minima
+  std::fill_n(basic_.data() + 2 * stride_, stride_, -HUGE_VAL);  // the maxima
 }
 
 void WindowAccumulator::add_extra(time_ms t, const double* values) {
@@ -126,9 +127,9 @@ void WindowAccumulator::merge(const WindowAccumulator& other) {
   for (std::size_t k = 0; k < counts_.size(); ++k) counts_[k] += other.counts_[k];
   // An empty side's +0.0 sum and infinite min and max change nothing, so
   // empty fields need no test here.
-  const std::size_t nf = fields_;
-  double *sum = basic_.data(), *min = sum + nf, *max = min + nf;
-  const double *osum = other.basic_.data(), *omin = osum + nf, *omax = omin + nf;
+  const std::size_t nf = fields_, stride = stride_;
+  double *sum = basic_.data(), *min = sum + stride, *max = min + stride;
+  const double *osum = other.basic_.data(), *omin = osum + stride, *omax = omin + stride;
   for (std::size_t i = 0; i < nf; ++i) {
     sum[i] += osum[i];
     min[i] = omin[i] < min[i] ? omin[i] : min[i];
@@ -139,7 +140,7 @@ void WindowAccumulator::merge(const WindowAccumulator& other) {
 std::optional<double> WindowAccumulator::value(std::size_t i, const Aggregate& a) const {
   const std::uint64_t n = counts_[i];
   if (n == 0 && a.kind != aggregate_kind::count) return std::nullopt;
-  const double sum = basic_[i], min = basic_[fields_ + i], max = basic_[2 * fields_ + i];
+  const double sum = basic_[i], min = basic_[stride_ + i], max = basic_[2 * stride_ + i];
   switch (a.kind) {
     case aggregate_kind::count: return static_cast<double>(n);
     case aggregate_kind::avg: return sum / static_cast<double>(n);

@@ -3,7 +3,10 @@
 // field (plus a quantile sketch when percentiles are asked for).
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -43,9 +46,10 @@ AggregateNeeds needs_of(std::span<const Aggregate> aggregates);
 // how many records were true. O(1) memory per field, plus a quantile sketch
 // when percentiles are asked for.
 //
-// The count, sum, min and max of all fields lie in dense arrays, so a record
-// updates them in one loop the compiler vectorises; the state beyond them
-// (moments, first and last, the sketch) exists only when needs asks for it.
+// The count, sum, min and max of all fields lie in dense arrays, padded to an
+// even length, so a record updates two fields per SSE2 instruction; the state
+// beyond them (moments, first and last, the sketch) exists only when needs
+// asks for it.
 class WindowAccumulator {
  public:
   WindowAccumulator(std::size_t n_fields, std::size_t n_true, const AggregateNeeds& needs);
@@ -54,13 +58,21 @@ class WindowAccumulator {
   // == the counters; trues[j] non-zero = counted.
   void add(time_ms t, std::span<const double> values, std::span<const std::uint8_t> trues) {
     ++count_;
-    const std::size_t nf = fields_;
+    // values.size(), not fields_: the compiler then sees every read is in
+    // the caller's array (and no false -Warray-bounds for a small one).
+    const std::size_t nf = values.size(), stride = stride_;
+    const double* v = values.data();
     std::uint64_t* n = counts_.data();
     double* sum = basic_.data();
-    add_basic(nf, values.data(), n, sum, sum + nf, sum + 2 * nf);
-    std::uint64_t* trues_n = n + nf;
+    double* min = sum + stride;
+    double* max = min + stride;
+    std::size_t i = 0;
+    for (; i + 2 <= nf; i += 2) add_pair(load(v + i), n + i, sum + i, min + i, max + i);
+    if (i < nf)  // the last field and the pad, which gets no value
+      add_pair(Pair{v[i], std::numeric_limits<double>::quiet_NaN()}, n + i, sum + i, min + i, max + i);
+    std::uint64_t* trues_n = n + stride;
     for (std::size_t j = 0; j < trues.size(); ++j) trues_n[j] += trues[j] != 0;
-    if (!extra_.empty()) add_extra(t, values.data());
+    if (!extra_.empty()) add_extra(t, v);
   }
   // Adds other's records as if they had arrived after this one's; other was
   // made with the same sizes and needs.
@@ -68,7 +80,7 @@ class WindowAccumulator {
 
   std::uint64_t count() const { return count_; }
   std::size_t fields() const { return fields_; }
-  std::uint64_t true_count(std::size_t j) const { return counts_[fields_ + j]; }
+  std::uint64_t true_count(std::size_t j) const { return counts_[stride_ + j]; }
   // Aggregate a of field i; nullopt (JSON null) when the field had no
   // values, and for stddev (the sample standard deviation) with fewer than
   // two. A percentile carries no more digits than the sketch's 1% can vouch
@@ -84,29 +96,42 @@ class WindowAccumulator {
     QuantileSketch sketch{QuantileSketch::default_accuracy};
     bool integral = true;  // every value added to the sketch was a whole number
   };
-  // The arrays do not overlap (restrict): the compiler then vectorises the
-  // loop without testing at run time whether they do.
-  static void add_basic(std::size_t nf, const double* __restrict v, std::uint64_t* __restrict n,
-                        double* __restrict sum, double* __restrict min, double* __restrict max) {
-    for (std::size_t i = 0; i < nf; ++i) {
-      const double x = v[i];
-      const bool has = x == x;  // false for NaN
-      n[i] += has;
-      // Adding +0.0 leaves any sum as it was, for no sum is -0.0 (it starts
-      // at +0.0, and x + y is -0.0 only when both are): the order of the
-      // additions per field is the record order, as with a branch.
-      sum[i] += has ? x : 0.0;
-      min[i] = x < min[i] ? x : min[i];  // false for NaN, and the infinities
-      max[i] = x > max[i] ? x : max[i];  // they start at go at once
-    }
+  // Two fields' doubles, or 64-bit integers, in one SSE2 register (GCC and
+  // Clang vector extensions): add() updates two fields per instruction.
+  using Pair = double __attribute__((vector_size(16)));
+  using PairBits = std::int64_t __attribute__((vector_size(16)));
+  static Pair load(const double* p) {
+    Pair x;
+    std::memcpy(&x, p, sizeof x);
+    return x;
+  }
+  // Adds the values x of fields i and i + 1, given as their arrays from i.
+  static void add_pair(Pair x, std::uint64_t* n, double* sum, double* min, double* max) {
+    const PairBits has = x == x;  // all ones, or 0 for NaN
+    PairBits count;
+    std::memcpy(&count, n, sizeof count);
+    count -= has;
+    std::memcpy(n, &count, sizeof count);
+    // Adding +0.0 for a NaN leaves any sum as it was, for no sum is -0.0 (it
+    // starts at +0.0, and x + y is -0.0 only when both are): per field, the
+    // values are added in record order, as by a test and an addition.
+    const Pair s = load(sum) + std::bit_cast<Pair>(std::bit_cast<PairBits>(x) & has);
+    std::memcpy(sum, &s, sizeof s);
+    // False for NaN; and the infinities min and max start at go at once.
+    Pair lo = load(min), hi = load(max);
+    lo = x < lo ? x : lo;
+    hi = x > hi ? x : hi;
+    std::memcpy(min, &lo, sizeof lo);
+    std::memcpy(max, &hi, sizeof hi);
   }
   void add_extra(time_ms t, const double* values);
 
   std::uint64_t count_ = 0;  // records
   std::size_t fields_;
   AggregateNeeds needs_;
-  std::vector<std::uint64_t> counts_;  // values per field, then trues per counter
-  std::vector<double> basic_;  // the sums, then the minima, then the maxima, fields_ each;
+  std::size_t stride_;  // fields_ rounded up to even: add() goes by pairs of fields
+  std::vector<std::uint64_t> counts_;  // values per field (stride_), then trues per counter
+  std::vector<double> basic_;  // the sums, then the minima, then the maxima, stride_ each;
                                // a field's min and max hold once its count is not 0
   std::vector<Extra> extra_;   // per field when needs.any(), else empty
 };
