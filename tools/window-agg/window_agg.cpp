@@ -363,22 +363,23 @@ WindowAgg::Slots WindowAgg::make_slots() const {
   return s;
 }
 
-bool WindowAgg::add(Partition& p, std::uint32_t key, time_ms t, std::span<const double> values,
-                    std::span<const std::uint8_t> trues, std::int64_t position) {
+// In line (the replay's loop calls it per record): the rare restore is a call.
+inline bool WindowAgg::add(Partition& p, std::uint32_t key, time_ms t, std::span<const double> values,
+                           std::span<const std::uint8_t> trues, std::int64_t position) {
   WindowEngine& engine = *p.engine;
-  if (engine.restoring() && position >= p.restore_until) {
-    engine.restore(*p.restore_watermark);  // the rebuilt state is complete
-    p.restore_watermark.reset();
-  }
+  if (engine.restoring()) [[unlikely]] restore_if_rebuilt(p, position);
   p.max_event = p.have_event ? std::max(p.max_event, t) : t;
   p.have_event = true;
   p.next = position + 1;
   const bool was_late = engine.add(key, t, values, trues, position);
-  if (engine.restoring() && position + 1 >= p.restore_until) {
-    engine.restore(*p.restore_watermark);
-    p.restore_watermark.reset();
-  }
+  if (engine.restoring()) [[unlikely]] restore_if_rebuilt(p, position + 1);
   return was_late;
+}
+
+void WindowAgg::restore_if_rebuilt(Partition& p, std::int64_t next) {
+  if (next < p.restore_until) return;
+  p.engine->restore(*p.restore_watermark);  // the rebuilt state is complete
+  p.restore_watermark.reset();
 }
 
 void WindowAgg::late(std::string_view raw) {

@@ -192,6 +192,8 @@ class WindowAgg {
   // Adds a record; true when it was late (for the caller to pass to late()).
   bool add(Partition& p, std::uint32_t key, time_ms t, std::span<const double> values,
            std::span<const std::uint8_t> trues, std::int64_t position);
+  // While p's engine rebuilds: restores it once the records before next are in.
+  void restore_if_rebuilt(Partition& p, std::int64_t next);
   void late(std::string_view raw);  // counts a late record, writes it to --late
   void emit(Partition& p);  // writes the windows the watermark closed
   void finish(Partition& p);  // writes every open window
