@@ -105,7 +105,8 @@ bool WindowEngine::add_any(std::uint32_t key, time_ms t, std::span<const double>
   for (auto& d : defs_)
     late |= d.spec.kind == window_kind::session ? add_session(d, key, t, values, trues, position)
                                                 : add_paned(d, key, t, values, trues, position);
-  saw(key, t);
+  key_first_time_[key] = std::min(key_first_time_[key], t);
+  saw(t);
   if (late) ++late_;
   return late;
 }

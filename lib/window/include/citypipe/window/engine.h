@@ -86,7 +86,7 @@ class WindowEngine {
       if (in_cached_pane(ks, t) && !(has_time_ && ks.cached_last_end <= watermark_)) {
         ks.cached->acc.add(t, values, trues);
         ks.cached->oldest = std::min(ks.cached->oldest, position);
-        saw(key, t);
+        saw(t);
         return false;
       }
     }
@@ -155,9 +155,8 @@ class WindowEngine {
   static bool in_cached_pane(const KeyState& ks, time_ms t) {
     return ks.cached != nullptr && t >= ks.cached_start && t < ks.cached->end;
   }
-  // The watermark and the key's first time after a record at t.
-  void saw(std::uint32_t key, time_ms t) {
-    key_first_time_[key] = std::min(key_first_time_[key], t);
+  // The watermark after a record at t.
+  void saw(time_ms t) {
     if (holding_) {  // no watermark yet: restore() sets it
       max_time_ = std::max(max_time_, t);
     } else if (!has_time_) {
@@ -183,6 +182,8 @@ class WindowEngine {
   std::vector<DefState> defs_;
   bool one_paned_ = false;  // one definition, not a session, no --emit-empty: add()'s fast path
   std::vector<std::string> keys_;
+  // Each key's first event time, read for --emit-empty only: add_any() keeps
+  // it, as add()'s fast path never serves --emit-empty.
   std::vector<time_ms> key_first_time_;
   std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> key_ids_;
   bool has_time_ = false;
