@@ -67,21 +67,17 @@ std::optional<bool> JsonRecord::boolean(std::string_view key) const {
   return f->boolean;
 }
 
-namespace {
-
-std::optional<time_ms> time_of(const JsonField* f) {
+std::optional<time_ms> event_time(const JsonField* f) {
   if (f == nullptr) return std::nullopt;
   if (f->type == json_type::string) return parse_rfc3339(f->text);
   if (f->type == json_type::number) return time_from_number(f->number);
   return std::nullopt;
 }
 
-}  // namespace
-
-std::optional<time_ms> JsonRecord::time(std::string_view key) const { return time_of(find(key)); }
+std::optional<time_ms> JsonRecord::time(std::string_view key) const { return event_time(find(key)); }
 
 std::optional<time_ms> JsonRecord::time(const FieldName& key, std::size_t& hint) const {
-  return time_of(find(key, hint));
+  return event_time(find(key, hint));
 }
 
 namespace detail {

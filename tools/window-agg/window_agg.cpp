@@ -277,7 +277,7 @@ std::optional<std::string> WindowAgg::extract(const JsonRecord& rec, Slots& slot
   } else {
     const JsonField* f = found[0];
     auto parsed = f != nullptr && f->type == json_type::string ? slots.minute.parse(f->text)
-                                                                : rec.time(time_name_, slots.time);
+                                                                : event_time(f);
     if (!parsed) return time_reason();
     row.time = *parsed;
   }
@@ -552,7 +552,7 @@ class WindowAgg::Replay : public BatchHandler {
     std::vector<std::uint32_t>& ids = engine_ids_[r.worker];
     for (std::size_t i = first; i < first + count; ++i) {
       const std::uint32_t local = r.keys[i];
-      const std::uint32_t id = local < ids.size() && ids[local] != none ? ids[local] : engine_key(r, i, ids);
+      const std::uint32_t id = local < ids.size() && ids[local] != KeyIds::none ? ids[local] : engine_key(r, i, ids);
       if (agg_.add(p, id, r.times[i], r.values.subspan(i * nf, nf), r.trues.subspan(i * nt, nt), 0))
         agg_.late(r.row_line(i));
       if (!agg_.emit_per_chunk_) agg_.emit(p);
@@ -562,7 +562,6 @@ class WindowAgg::Replay : public BatchHandler {
   }
 
  private:
-  static constexpr std::uint32_t none = UINT32_MAX;
   // The rows of one batch, column by column.
   struct Rows : RecordBatch {
     std::vector<time_ms> times;
@@ -607,7 +606,7 @@ class WindowAgg::Replay : public BatchHandler {
     agg_.append_lookup(rec, slots, lookup);
     const std::string_view bytes = lookup.view(0, lookup.size());
     const std::uint32_t id = agg_.key_id(agg_.plain_, bytes, rec);
-    if (ids.size() <= r.keys[i]) ids.resize(r.keys[i] + 1, none);
+    if (ids.size() <= r.keys[i]) ids.resize(r.keys[i] + 1, KeyIds::none);
     ids[r.keys[i]] = id;
     return id;
   }

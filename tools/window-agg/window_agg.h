@@ -155,7 +155,7 @@ class WindowAgg {
   struct Slots {
     FieldLookup lookup;  // the time field, the fields and the true-counters, in that order
     std::vector<std::size_t> keys;
-    std::size_t time = 0, kafka = 0;
+    std::size_t kafka = 0;
     std::string key_text;  // scratch for a key's text
     MinuteCache minute;
   };

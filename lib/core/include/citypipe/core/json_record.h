@@ -31,6 +31,10 @@ struct JsonField {
   std::string_view text;   // unescaped string, or raw JSON of an array or object
 };
 
+// The event time a field holds: an RFC 3339 string or epoch seconds/ms;
+// nullopt for a missing field (nullptr) or any other value.
+std::optional<time_ms> event_time(const JsonField* f);
+
 // A field name made ready for fast look-ups in records.
 class FieldName {
  public:
