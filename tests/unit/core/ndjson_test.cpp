@@ -407,7 +407,10 @@ TEST_CASE("records with the same layout id have the same keys in the same order"
     }
     seen.emplace_back(rec.layout(), keys);
   }
-  CHECK(same >= 5);  // the usual stream keeps its id
+  // The usual stream keeps its id where the compact path guesses keys (the
+  // AVX2 kernel); the portable one gives every record a new id.
+  if (JsonParser::kernel() == "avx2") CHECK(same >= 5);
+  else CHECK(same == 0);
   // Another parser's ids are its own.
   JsonParser other;
   JsonRecord a, b;
