@@ -24,18 +24,22 @@ std::uint64_t name_prefix(std::string_view name) {
 }
 
 const JsonField* JsonRecord::find_from_start(const FieldName& key, std::size_t& hint) const {
-  for (std::size_t i = 0; i < fields_.size(); ++i) {
-    if (key.names(fields_[i])) {
+  for (std::size_t i = 0; i < fields_.size; ++i) {
+    if (key.names(fields_.room[i])) {
       hint = i;
-      return &fields_[i];
+      return &fields_.room[i];
     }
   }
   return nullptr;
 }
 
 const JsonField* const* FieldLookup::find_by_name(const JsonRecord& rec) {
+  // The last layout becomes the other one; its indexes are the hints: most
+  // layouts that follow one another differ by a field or two.
+  index_.swap(other_);
+  std::swap(layout_, other_layout_);
   for (std::size_t i = 0; i < names_.size(); ++i) {
-    std::size_t hint = index_[i] == absent ? 0 : index_[i];
+    std::size_t hint = other_[i] == absent ? 0 : other_[i];
     found_[i] = rec.find(names_[i], hint);
     index_[i] = found_[i] != nullptr ? hint : absent;
   }
@@ -44,7 +48,7 @@ const JsonField* const* FieldLookup::find_by_name(const JsonRecord& rec) {
 }
 
 const JsonField* JsonRecord::find(std::string_view key) const {
-  for (const auto& f : fields_)
+  for (const auto& f : fields())
     if (f.key == key) return &f;
   return nullptr;
 }
@@ -96,16 +100,26 @@ struct KeyLayout {
     std::uint64_t prefix = 0;
   };
   Key keys[max_keys];
-  // JsonRecord::layout(): the id of the keys above with `fields` fields, and
-  // the id given to the last line read. Ids are this parser's serial number
-  // and a count: one parser's ids never meet another's.
-  std::uint64_t id = 0, line_id = 0, serial = 0, count = 0;
-  std::uint32_t fields = UINT32_MAX;  // none: the next line gets a new id
+  // JsonRecord::layout(): ids[n] is the id of a line of n fields whose keys
+  // are keys[0, n), or 0 until one is read; line_id the id given to the last
+  // line. A stream whose lines now and then carry one more field (say, an
+  // anomaly's kind) goes back and forth between two ids. Ids are this
+  // parser's serial number and a count: one parser's ids never meet another's.
+  std::uint64_t ids[max_keys + 1] = {};
+  std::uint64_t line_id = 0, serial = 0, count = 0;
 
   std::uint64_t fresh() { return serial << 40 | ++count; }
+  // The id of a line of n fields whose keys all stood where keys[] has them.
+  std::uint64_t id_of(std::size_t n) {
+    if (n > max_keys) return fresh();  // keys past max_keys are not kept
+    if (ids[n] == 0) ids[n] = fresh();
+    return ids[n];
+  }
 
-  void learn(std::size_t i, std::string_view key, std::uint64_t prefix) {
-    fields = UINT32_MAX;  // the keys above change: so does their id
+  [[gnu::noinline, gnu::cold]] void learn(std::size_t i, std::string_view key, std::uint64_t prefix) {
+    // Key i changes (or, too long to keep, is not the one kept): so do the
+    // ids of the lines that have it.
+    for (std::size_t n = i + 1; n <= max_keys; ++n) ids[n] = 0;
     if (i >= max_keys || key.size() > max_key) return;
     Key& k = keys[i];
     std::memset(k.bytes, 0, sizeof k.bytes);
@@ -146,7 +160,7 @@ bool fail(std::string& error, simdjson::error_code code) {
 }
 
 // The top-level fields of an object, in order, into out.
-bool read_fields(od::object& obj, std::vector<JsonField>& fields, std::string& error) {
+bool read_fields(od::object& obj, detail::FieldStore& fields, std::string& error) {
   for (auto field_result : obj) {
     od::field field;
     if (auto err = std::move(field_result).get(field)) return fail(error, err);
@@ -201,7 +215,7 @@ bool read_fields(od::object& obj, std::vector<JsonField>& fields, std::string& e
         break;
       }
     }
-    fields.push_back(f);
+    fields.add() = f;
   }
   return true;
 }
@@ -250,16 +264,16 @@ CITYPIPE_TARGET_AVX2_END
 
 }  // namespace
 
-bool parse_flat(std::string_view line, std::size_t readable, std::vector<JsonField>& fields, KeyLayout* layout) {
-  return cpu_has_avx2() ? avx2::parse_flat(line, readable, fields, layout)
-                        : portable::parse_flat(line, readable, fields, layout);
+bool parse_flat(std::string_view line, std::size_t readable, FieldStore& out, KeyLayout* layout) {
+  return cpu_has_avx2() ? avx2::parse_flat(line, readable, out, layout)
+                        : portable::parse_flat(line, readable, out, layout);
 }
 
 }  // namespace detail
 
 bool JsonParser::parse(std::string_view line, std::size_t capacity, JsonRecord& out,
                        std::string& error) {
-  out.fields_.clear();
+  out.fields_.size = 0;
   out.raw_ = line;
   std::size_t first = 0;
   while (first < line.size() && (line[first] == ' ' || line[first] == '\t')) ++first;
@@ -275,7 +289,7 @@ bool JsonParser::parse(std::string_view line, std::size_t capacity, JsonRecord& 
     out.layout_ = impl_->layout.line_id;
     return true;
   }
-  out.fields_.clear();
+  out.fields_.size = 0;
   out.layout_ = impl_->layout.fresh();
   const char* data = line.data();
   if (capacity < line.size() + simdjson::SIMDJSON_PADDING) {

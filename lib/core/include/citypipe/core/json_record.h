@@ -2,10 +2,12 @@
 // parser's memory until the next parse, so a record is cheap to make and reuse.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +37,26 @@ struct JsonField {
 // nullopt for a missing field (nullptr) or any other value.
 std::optional<time_ms> event_time(const JsonField* f);
 
+namespace detail {
+// A record's fields, written into room kept from line to line: a parser's
+// field is then a store, not an allocation or a vector's bookkeeping.
+struct FieldStore {
+  std::vector<JsonField> room;  // room[0, size) are the record's
+  std::size_t size = 0;
+  // Room for n fields in all.
+  void reserve(std::size_t n) {
+    if (room.size() < n) room.resize(std::max(n, 2 * room.size()));
+  }
+  // A new field, reset, at the end.
+  JsonField& add() {
+    reserve(size + 1);
+    JsonField& f = room[size++];
+    f = JsonField{};
+    return f;
+  }
+};
+}  // namespace detail
+
 // A field name made ready for fast look-ups in records.
 class FieldName {
  public:
@@ -63,7 +85,7 @@ class FieldName {
 
 class JsonRecord {
  public:
-  const std::vector<JsonField>& fields() const { return fields_; }
+  std::span<const JsonField> fields() const { return {fields_.room.data(), fields_.size}; }
   // The raw line the record came from (no line terminator).
   std::string_view raw() const { return raw_; }
   // The record's keys in their order, as an id: two records parsed by one
@@ -76,7 +98,7 @@ class JsonRecord {
   // The same, faster; hint is where to look first (and is set to where it was
   // found): records of one stream mostly share their layout.
   const JsonField* find(const FieldName& key, std::size_t& hint) const {
-    if (hint < fields_.size() && key.names(fields_[hint])) return &fields_[hint];
+    if (hint < fields_.size && key.names(fields_.room[hint])) return &fields_.room[hint];
     return find_from_start(key, hint);
   }
 
@@ -92,25 +114,34 @@ class JsonRecord {
  private:
   friend class JsonParser;
   const JsonField* find_from_start(const FieldName& key, std::size_t& hint) const;
-  std::vector<JsonField> fields_;
+  detail::FieldStore fields_;
   std::string_view raw_;
   std::uint64_t layout_ = 0;
 };
 
 // Finds a fixed list of fields in record after record: by name in a record
-// whose layout() differs from the last one's, else straight at the indexes
-// found then (the usual stream repeats its layout).
+// whose layout() is neither of the last two met, else straight at the
+// indexes found then (the usual stream repeats one layout, or two in turn).
 class FieldLookup {
  public:
   FieldLookup() = default;
   explicit FieldLookup(std::vector<FieldName> names)
-      : names_(std::move(names)), index_(names_.size(), 0), found_(names_.size(), nullptr) {}
+      : names_(std::move(names)), index_(names_.size(), absent), other_(names_.size(), absent),
+        found_(names_.size(), nullptr) {}
   // The field of each name in rec, in the names' order; nullptr where rec has
   // none. Valid until the next call, and while rec is unchanged.
   const JsonField* const* find(const JsonRecord& rec) {
-    if (rec.layout() != layout_ || layout_ == 0) return find_by_name(rec);
+    const std::size_t* index;
+    if (rec.layout() == layout_) {
+      index = index_.data();
+    } else if (rec.layout() == other_layout_) {
+      index = other_.data();
+    } else {
+      return find_by_name(rec);
+    }
     const JsonField* fields = rec.fields().data();
-    for (std::size_t i = 0; i < index_.size(); ++i) found_[i] = index_[i] == absent ? nullptr : fields + index_[i];
+    for (std::size_t i = 0, n = names_.size(); i < n; ++i)
+      found_[i] = index[i] == absent ? nullptr : fields + index[i];
     return found_.data();
   }
 
@@ -118,9 +149,11 @@ class FieldLookup {
   static constexpr std::size_t absent = SIZE_MAX;
   const JsonField* const* find_by_name(const JsonRecord& rec);
   std::vector<FieldName> names_;
-  std::vector<std::size_t> index_;  // in records of layout_, or absent
+  // The indexes in records of layout_, and of the one before; or absent.
+  // Layout 0 (a record never parsed, so empty) has none of the names.
+  std::vector<std::size_t> index_, other_;
   std::vector<const JsonField*> found_;
-  std::uint64_t layout_ = 0;
+  std::uint64_t layout_ = 0, other_layout_ = 0;
 };
 
 // Parses lines into JsonRecords. Not thread-safe; keep one per reader.
@@ -153,13 +186,12 @@ class JsonParser {
 namespace detail {
 // The common case of an NDJSON record, without simdjson: a flat object of
 // scalars, keys and strings without escapes, numbers that convert exactly.
-// True when the line is exactly that (fields appended); false when unsure,
-// which leaves the verdict to simdjson (and fields to be cleared). readable:
+// True when the line is exactly that (its fields in out); false when unsure,
+// which leaves the verdict to simdjson. readable:
 // the bytes that may be read from line.data() (>= line.size()). layout, when
 // given, remembers the keys of one line as a guess at the next one's.
 struct KeyLayout;
-bool parse_flat(std::string_view line, std::size_t readable, std::vector<JsonField>& fields,
-                KeyLayout* layout = nullptr);
+bool parse_flat(std::string_view line, std::size_t readable, FieldStore& out, KeyLayout* layout = nullptr);
 }  // namespace detail
 
 }  // namespace citypipe
