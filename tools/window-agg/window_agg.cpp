@@ -271,7 +271,7 @@ void WindowAgg::wait_for_input(RecordInput& in) {
 // of the fields and true-counters; a reason when it is bad.
 std::optional<std::string> WindowAgg::extract(const JsonRecord& rec, Slots& slots, Row& row) const {
   // The time field, then the fields, then the true-counters (make_slots).
-  const JsonField* const* found = slots.lookup.find(rec);
+  const JsonField* const* found = slots.found = slots.lookup.find(rec);
   if (o_.processing_time) {
     row.time = wall_clock_ms();
   } else {
@@ -301,10 +301,9 @@ std::optional<std::string> WindowAgg::extract(const JsonRecord& rec, Slots& slot
   return std::nullopt;
 }
 
-// The look-up form of rec's key (append_lookup_piece), appended to out.
-void WindowAgg::append_lookup(const JsonRecord& rec, Slots& slots, Column<char>& out) const {
-  for (std::size_t k = 0, n = key_names_.size(); k < n; ++k)
-    append_lookup_piece(out, rec.find(key_names_[k], slots.keys[k]), slots.key_text);
+void WindowAgg::append_lookup(Slots& slots, Column<char>& out) const {
+  const JsonField* const* keys = key_fields(slots);
+  for (std::size_t k = 0, n = key_names_.size(); k < n; ++k) append_lookup_piece(out, keys[k], slots.key_text);
 }
 
 // The partition a record belongs to, by its "_kafka" member; nullptr with why
@@ -333,9 +332,11 @@ std::uint32_t WindowAgg::key_id(Partition& p, std::string_view lookup, const Jso
   if (const std::uint32_t known = p.key_ids.find(lookup); known != KeyIds::none) return known;
   std::string text;
   Slots slots = make_slots();
+  slots.found = slots.lookup.find(rec);
+  const JsonField* const* keys = key_fields(slots);
   for (std::size_t k = 0; k < keys_.size(); ++k) {
     if (k > 0) text += key_separator;
-    append_key_piece(text, rec.find(key_names_[k], slots.keys[k]));
+    append_key_piece(text, keys[k]);
   }
   const std::uint32_t id = p.engine->intern_key(text);
   p.key_ids.insert(lookup, id);
@@ -358,8 +359,8 @@ WindowAgg::Slots WindowAgg::make_slots() const {
   std::vector<FieldName> names{time_name_};
   names.insert(names.end(), field_names_.begin(), field_names_.end());
   names.insert(names.end(), true_names_.begin(), true_names_.end());
+  names.insert(names.end(), key_names_.begin(), key_names_.end());
   s.lookup = FieldLookup(std::move(names));
-  s.keys.assign(keys_.size(), 0);
   return s;
 }
 
@@ -425,7 +426,7 @@ bool WindowAgg::add_one(const JsonRecord& rec, RecordInput& in) {
   Column<char> lookup_bytes;
   Row row{0, values_.data(), trues_row_.data()};
   if (auto bad = extract(rec, slots_, row)) return in.reject(*bad);
-  append_lookup(rec, slots_, lookup_bytes);
+  append_lookup(slots_, lookup_bytes);
   std::int64_t position = 0;
   Partition* p = partition_of(rec, slots_, position, why);
   if (p == nullptr) return in.reject(why);
@@ -541,7 +542,7 @@ class WindowAgg::Replay : public BatchHandler {
       return bad;
     }
     r.times.push_back(row.time);
-    r.keys.push_back(worker_key(rec, w));
+    r.keys.push_back(worker_key(w));
     return std::nullopt;
   }
 
@@ -579,13 +580,14 @@ class WindowAgg::Replay : public BatchHandler {
     Column<char> lookup;  // scratch
   };
 
-  std::uint32_t worker_key(const JsonRecord& rec, Worker& w) {
+  // The worker's id of the key of the record extract() saw last.
+  std::uint32_t worker_key(Worker& w) {
     if (agg_.key_names_.size() == 1) {
-      const JsonField* f = rec.find(agg_.key_names_[0], w.slots.keys[0]);
+      const JsonField* f = agg_.key_fields(w.slots)[0];
       if (f != nullptr && f->type == json_type::string) return worker_id(w.texts, f->text, w);
     }
     w.lookup.clear();
-    agg_.append_lookup(rec, w.slots, w.lookup);
+    agg_.append_lookup(w.slots, w.lookup);
     return worker_id(w.lookups, w.lookup.view(0, w.lookup.size()), w);
   }
   static std::uint32_t worker_id(KeyIds& table, std::string_view bytes, Worker& w) {
@@ -602,8 +604,9 @@ class WindowAgg::Replay : public BatchHandler {
     std::string error;
     agg_.main_parser_.parse(line, rec, error);  // it parsed on a worker already
     Slots slots = agg_.make_slots();
+    slots.found = slots.lookup.find(rec);
     Column<char> lookup;
-    agg_.append_lookup(rec, slots, lookup);
+    agg_.append_lookup(slots, lookup);
     const std::string_view bytes = lookup.view(0, lookup.size());
     const std::uint32_t id = agg_.key_id(agg_.plain_, bytes, rec);
     if (ids.size() <= r.keys[i]) ids.resize(r.keys[i] + 1, KeyIds::none);

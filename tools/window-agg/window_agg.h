@@ -153,8 +153,8 @@ class WindowAgg {
   class Replay;
   // Where each field was in the last record, to look there first.
   struct Slots {
-    FieldLookup lookup;  // the time field, the fields and the true-counters, in that order
-    std::vector<std::size_t> keys;
+    FieldLookup lookup;  // the time field, the fields, the true-counters and the keys, in that order
+    const JsonField* const* found = nullptr;  // lookup's fields in the last record extract() saw
     std::size_t kafka = 0;
     std::string key_text;  // scratch for a key's text
     MinuteCache minute;
@@ -185,7 +185,12 @@ class WindowAgg {
   Slots make_slots() const;
   std::string time_reason() const;
   std::optional<std::string> extract(const JsonRecord& rec, Slots& slots, Row& row) const;
-  void append_lookup(const JsonRecord& rec, Slots& slots, Column<char>& out) const;
+  // The key fields of the record slots.found was set from.
+  const JsonField* const* key_fields(const Slots& slots) const {
+    return slots.found + 1 + field_names_.size() + true_names_.size();
+  }
+  // The look-up form of that record's key (append_lookup_piece), appended to out.
+  void append_lookup(Slots& slots, Column<char>& out) const;
   Partition* partition_of(const JsonRecord& rec, Slots& slots, std::int64_t& position, std::string& why);
   void start_engine(Partition& p);
   std::uint32_t key_id(Partition& p, std::string_view lookup, const JsonRecord& rec);
