@@ -137,13 +137,15 @@ struct KeyLayout {
 
 struct JsonParser::impl {
   detail::KeyLayout layout;
+  detail::FlatParse flat = nullptr;  // this CPU's fast path; nullptr when not fast
   od::parser parser;
   simdjson::padded_string copy;  // used only when the caller cannot offer padding
 };
 
-JsonParser::JsonParser(bool fast) : impl_(std::make_unique<impl>()), fast_(fast) {
+JsonParser::JsonParser(bool fast) : impl_(std::make_unique<impl>()) {
   static std::atomic<std::uint64_t> parsers{0};
   impl_->layout.serial = ++parsers;
+  if (fast) impl_->flat = detail::flat_parse();
 }
 JsonParser::~JsonParser() = default;
 
@@ -265,9 +267,10 @@ CITYPIPE_TARGET_AVX2_END
 }  // namespace
 
 bool parse_flat(std::string_view line, std::size_t readable, FieldStore& out, KeyLayout* layout) {
-  return cpu_has_avx2() ? avx2::parse_flat(line, readable, out, layout)
-                        : portable::parse_flat(line, readable, out, layout);
+  return flat_parse()(line, readable, out, layout);
 }
+
+FlatParse flat_parse() { return cpu_has_avx2() ? &avx2::parse_flat : &portable::parse_flat; }
 
 }  // namespace detail
 
@@ -275,6 +278,13 @@ bool JsonParser::parse(std::string_view line, std::size_t capacity, JsonRecord& 
                        std::string& error) {
   out.fields_.size = 0;
   out.raw_ = line;
+  // The usual line opens with its brace: straight to the fast path, chosen
+  // once for the CPU.
+  const bool brace = !line.empty() && line[0] == '{';
+  if (brace && impl_->flat != nullptr && impl_->flat(line, capacity, out.fields_, &impl_->layout)) {
+    out.layout_ = impl_->layout.line_id;
+    return true;
+  }
   std::size_t first = 0;
   while (first < line.size() && (line[first] == ' ' || line[first] == '\t')) ++first;
   if (first == line.size()) {
@@ -285,7 +295,7 @@ bool JsonParser::parse(std::string_view line, std::size_t capacity, JsonRecord& 
     error = "not a JSON object";
     return false;
   }
-  if (fast_ && detail::parse_flat(line, capacity, out.fields_, &impl_->layout)) {
+  if (!brace && impl_->flat != nullptr && impl_->flat(line, capacity, out.fields_, &impl_->layout)) {
     out.layout_ = impl_->layout.line_id;
     return true;
   }

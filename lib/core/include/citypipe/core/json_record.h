@@ -180,7 +180,6 @@ class JsonParser {
  private:
   struct impl;
   std::unique_ptr<impl> impl_;
-  bool fast_;
 };
 
 namespace detail {
@@ -192,6 +191,9 @@ namespace detail {
 // given, remembers the keys of one line as a guess at the next one's.
 struct KeyLayout;
 bool parse_flat(std::string_view line, std::size_t readable, FieldStore& out, KeyLayout* layout = nullptr);
+// parse_flat's kernel for this CPU (AVX2 or portable), for a parser to keep.
+using FlatParse = bool (*)(std::string_view, std::size_t, FieldStore&, KeyLayout*);
+FlatParse flat_parse();
 }  // namespace detail
 
 }  // namespace citypipe
