@@ -33,18 +33,17 @@ const JsonField* JsonRecord::find_from_start(const FieldName& key, std::size_t& 
   return nullptr;
 }
 
-const JsonField* const* FieldLookup::find_by_name(const JsonRecord& rec) {
+FieldHits FieldLookup::find_by_name(const JsonRecord& rec) {
   // The last layout becomes the other one; its indexes are the hints: most
   // layouts that follow one another differ by a field or two.
   index_.swap(other_);
   std::swap(layout_, other_layout_);
   for (std::size_t i = 0; i < names_.size(); ++i) {
     std::size_t hint = other_[i] == absent ? 0 : other_[i];
-    found_[i] = rec.find(names_[i], hint);
-    index_[i] = found_[i] != nullptr ? hint : absent;
+    index_[i] = rec.find(names_[i], hint) != nullptr ? hint : absent;
   }
   layout_ = rec.layout();
-  return found_.data();
+  return {rec.fields().data(), index_.data()};
 }
 
 const JsonField* JsonRecord::find(std::string_view key) const {

@@ -77,7 +77,7 @@ Status pick_fields(const JsonRecord& r, ScoringConfig& cfg) {
 // NaN, and `missing` names the first. lookup finds cfg.fields in order.
 bool extract(const JsonRecord& r, const ScoringConfig& cfg, FieldLookup& lookup, double* x,
              std::string_view& missing) {
-  const JsonField* const* found = lookup.find(r);
+  const FieldHits found = lookup.find(r);
   bool complete = true;
   for (std::size_t j = 0, n = cfg.fields.size(); j < n; ++j) {
     const JsonField* f = found[j];

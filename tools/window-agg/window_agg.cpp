@@ -271,7 +271,7 @@ void WindowAgg::wait_for_input(RecordInput& in) {
 // of the fields and true-counters; a reason when it is bad.
 std::optional<std::string> WindowAgg::extract(const JsonRecord& rec, Slots& slots, Row& row) const {
   // The time field, then the fields, then the true-counters (make_slots).
-  const JsonField* const* found = slots.found = slots.lookup.find(rec);
+  const FieldHits found = slots.found = slots.lookup.find(rec);
   if (o_.processing_time) {
     row.time = wall_clock_ms();
   } else {
@@ -281,7 +281,7 @@ std::optional<std::string> WindowAgg::extract(const JsonRecord& rec, Slots& slot
     if (!parsed) return time_reason();
     row.time = *parsed;
   }
-  const JsonField* const* fields = found + 1;
+  const FieldHits fields = found.from(1);
   double* values = row.values;  // a plain pointer: no reload of the bounds after each store
   for (std::size_t i = 0, n = field_names_.size(); i < n; ++i) {
     const JsonField* f = fields[i];
@@ -293,7 +293,7 @@ std::optional<std::string> WindowAgg::extract(const JsonRecord& rec, Slots& slot
       return "field '" + fields_[i] + "' is not a number";
     }
   }
-  const JsonField* const* trues = fields + field_names_.size();
+  const FieldHits trues = fields.from(field_names_.size());
   for (std::size_t j = 0, n = true_names_.size(); j < n; ++j) {
     const JsonField* f = trues[j];
     row.trues[j] = f != nullptr && f->type == json_type::boolean && f->boolean;
@@ -302,7 +302,7 @@ std::optional<std::string> WindowAgg::extract(const JsonRecord& rec, Slots& slot
 }
 
 void WindowAgg::append_lookup(Slots& slots, Column<char>& out) const {
-  const JsonField* const* keys = key_fields(slots);
+  const FieldHits keys = key_fields(slots);
   for (std::size_t k = 0, n = key_names_.size(); k < n; ++k) append_lookup_piece(out, keys[k], slots.key_text);
 }
 
@@ -333,7 +333,7 @@ std::uint32_t WindowAgg::key_id(Partition& p, std::string_view lookup, const Jso
   std::string text;
   Slots slots = make_slots();
   slots.found = slots.lookup.find(rec);
-  const JsonField* const* keys = key_fields(slots);
+  const FieldHits keys = key_fields(slots);
   for (std::size_t k = 0; k < keys_.size(); ++k) {
     if (k > 0) text += key_separator;
     append_key_piece(text, keys[k]);

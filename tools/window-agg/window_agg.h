@@ -154,7 +154,7 @@ class WindowAgg {
   // Where each field was in the last record, to look there first.
   struct Slots {
     FieldLookup lookup;  // the time field, the fields, the true-counters and the keys, in that order
-    const JsonField* const* found = nullptr;  // lookup's fields in the last record extract() saw
+    FieldHits found;  // lookup's fields in the last record extract() saw
     std::size_t kafka = 0;
     std::string key_text;  // scratch for a key's text
     MinuteCache minute;
@@ -186,8 +186,8 @@ class WindowAgg {
   std::string time_reason() const;
   std::optional<std::string> extract(const JsonRecord& rec, Slots& slots, Row& row) const;
   // The key fields of the record slots.found was set from.
-  const JsonField* const* key_fields(const Slots& slots) const {
-    return slots.found + 1 + field_names_.size() + true_names_.size();
+  FieldHits key_fields(const Slots& slots) const {
+    return slots.found.from(1 + field_names_.size() + true_names_.size());
   }
   // The look-up form of that record's key (append_lookup_piece), appended to out.
   void append_lookup(Slots& slots, Column<char>& out) const;

@@ -453,7 +453,7 @@ TEST_CASE("FieldLookup finds the same fields as a search by name, record after r
     std::string error;
     REQUIRE(parser.parse(std::string_view(buffer.data(), line.size()), buffer.size(), rec, error));
     INFO(line);
-    const JsonField* const* found = lookup.find(rec);
+    const FieldHits found = lookup.find(rec);
     CHECK(found[0] == rec.find("c"));
     CHECK(found[1] == rec.find("a"));
     CHECK(found[2] == nullptr);

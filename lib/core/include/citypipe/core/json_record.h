@@ -119,6 +119,22 @@ class JsonRecord {
   std::uint64_t layout_ = 0;
 };
 
+// The fields a FieldLookup found in one record, by the index of their name:
+// nullptr where the record has none.
+class FieldHits {
+ public:
+  static constexpr std::size_t absent = SIZE_MAX;
+  FieldHits() = default;
+  FieldHits(const JsonField* fields, const std::size_t* index) : fields_(fields), index_(index) {}
+  const JsonField* operator[](std::size_t i) const { return index_[i] == absent ? nullptr : fields_ + index_[i]; }
+  // The hits of the names from the i-th on.
+  FieldHits from(std::size_t i) const { return {fields_, index_ + i}; }
+
+ private:
+  const JsonField* fields_ = nullptr;
+  const std::size_t* index_ = nullptr;
+};
+
 // Finds a fixed list of fields in record after record: by name in a record
 // whose layout() is neither of the last two met, else straight at the
 // indexes found then (the usual stream repeats one layout, or two in turn).
@@ -126,33 +142,22 @@ class FieldLookup {
  public:
   FieldLookup() = default;
   explicit FieldLookup(std::vector<FieldName> names)
-      : names_(std::move(names)), index_(names_.size(), absent), other_(names_.size(), absent),
-        found_(names_.size(), nullptr) {}
-  // The field of each name in rec, in the names' order; nullptr where rec has
-  // none. Valid until the next call, and while rec is unchanged.
-  const JsonField* const* find(const JsonRecord& rec) {
-    const std::size_t* index;
-    if (rec.layout() == layout_) {
-      index = index_.data();
-    } else if (rec.layout() == other_layout_) {
-      index = other_.data();
-    } else {
-      return find_by_name(rec);
-    }
-    const JsonField* fields = rec.fields().data();
-    for (std::size_t i = 0, n = names_.size(); i < n; ++i)
-      found_[i] = index[i] == absent ? nullptr : fields + index[i];
-    return found_.data();
+      : names_(std::move(names)), index_(names_.size(), absent), other_(names_.size(), absent) {}
+  // The fields of the names in rec. Valid until the next call, and while rec
+  // is unchanged.
+  FieldHits find(const JsonRecord& rec) {
+    if (rec.layout() == layout_) return {rec.fields().data(), index_.data()};
+    if (rec.layout() == other_layout_) return {rec.fields().data(), other_.data()};
+    return find_by_name(rec);
   }
 
  private:
-  static constexpr std::size_t absent = SIZE_MAX;
-  const JsonField* const* find_by_name(const JsonRecord& rec);
+  static constexpr std::size_t absent = FieldHits::absent;
+  FieldHits find_by_name(const JsonRecord& rec);
   std::vector<FieldName> names_;
   // The indexes in records of layout_, and of the one before; or absent.
   // Layout 0 (a record never parsed, so empty) has none of the names.
   std::vector<std::size_t> index_, other_;
-  std::vector<const JsonField*> found_;
   std::uint64_t layout_ = 0, other_layout_ = 0;
 };
 
