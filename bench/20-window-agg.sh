@@ -31,8 +31,7 @@ hi() { printf '%s\n' "$@" | sort -g | tail -1; }
 # timed OUT CMD... : appends "wall cpu" of one run to OUT
 timed() {
   local out=$1; shift
-  /usr/bin/time -f '%e %U %S' -o "$cache/time" "$@" > /dev/null
-  awk '{ printf "%s %.3f\n", $1, $2 + $3 }' "$cache/time" >> "$out"
+  wall_cpu_of "$@" >> "$out"
 }
 summary() {  # summary FILE : sets wall and cpu to the medians
   wall=$(median $(cut -d' ' -f1 "$1"))
@@ -75,8 +74,8 @@ JS
   summary "$cache/duck"; duck_wall=$wall; duck_cpu=$cpu
   rows=$("${ours_cmd[@]}" | wc -l)
   duck_rows=$(node "$npm_dir/window.mjs" "$data")
-  printf '  %-34s wall %6.2f s  cpu %6.2f s  (%s windows; medians of %d alternating rounds)\n' "window-agg" "$ours_wall" "$ours_cpu" "$rows" "$rounds"
-  printf '  %-34s wall %6.2f s  cpu %6.2f s  (%s groups)\n' "DuckDB $version (node, $(nproc) threads)" "$duck_wall" "$duck_cpu" "$duck_rows"
+  printf '  %-34s wall %6.3f s  cpu %6.3f s  (%s windows; medians of %d alternating rounds)\n' "window-agg" "$ours_wall" "$ours_cpu" "$rows" "$rounds"
+  printf '  %-34s wall %6.3f s  cpu %6.3f s  (%s groups)\n' "DuckDB $version (node, $(nproc) threads)" "$duck_wall" "$duck_cpu" "$duck_rows"
   rw=$(cut -d' ' -f1 "$cache/ratios"); rc=$(cut -d' ' -f2 "$cache/ratios")
   printf '  %-34s wall %sx (%s-%s)  cpu %sx (%s-%s)  round by round (need 6x both)\n' "window-agg vs DuckDB" \
     "$(median $rw)" "$(lo $rw)" "$(hi $rw)" "$(median $rc)" "$(lo $rc)" "$(hi $rc)"
