@@ -30,6 +30,23 @@ namespace {
 constexpr int metadata_budget_ms = 30000;
 constexpr citypipe::time_ms commit_budget_ms = 30000;
 constexpr citypipe::time_ms idle_member_ms = 10000;
+// librdkafka's own commit and close wait without a bound (a commit for a
+// coordinator that never answers, a close stuck leaving the group): ours wait
+// this long at most, and a second signal stops the wait at once.
+constexpr citypipe::time_ms one_commit_ms = 5000;
+constexpr citypipe::time_ms close_budget_ms = 10000;
+
+// The answer to one commit, written by on_commit_result when it arrives.
+struct CommitWait {
+  bool done = false;
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+};
+void on_commit_result(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t*, void* opaque) {
+  auto* w = static_cast<CommitWait*>(opaque);
+  w->done = true;
+  w->err = err;
+}
+bool give_up_waiting() { return citypipe::signal_count() > 1; }
 
 struct Consumer {
   Consumer(citypipe::Tool& t, const Settings& settings) : tool(t), s(settings) {}
@@ -54,6 +71,13 @@ struct Consumer {
   bool acks_closed = false;
   std::string acks_buf;
   citypipe::time_ms last_checkpoint = 0;
+  // Whether the last commit of the stored offsets went through (or there was
+  // nothing to commit), and why not. Once stopping, a commit that failed is
+  // made good only by one that succeeds: "nothing to commit" then means the
+  // offsets went with a lost assignment.
+  bool stopping = false;
+  bool committed = true;
+  rd_kafka_resp_err_t commit_error = RD_KAFKA_RESP_ERR_NO_ERROR;
 
   citypipe::TopicPartition tp(std::int32_t p) const { return {s.topic, p}; }
 
@@ -116,13 +140,35 @@ struct Consumer {
       tool.warn(fmt::format("cannot store offsets: {}", rd_kafka_err2str(err)));
     rd_kafka_topic_partition_list_destroy(list);
   }
-  // A synchronous commit of the stored offsets; true when done or when there
-  // was nothing to commit.
-  bool commit(bool quiet = false) {
+  // Commits OFFSETS (null: the stored ones) and waits for the answer, at
+  // most BUDGET ms: RD_KAFKA_RESP_ERR__TIMED_OUT if none came.
+  rd_kafka_resp_err_t commit_within(const rd_kafka_topic_partition_list_t* offsets, citypipe::time_ms budget) {
+    // The answer is served on our own queue only: once it is destroyed, a
+    // late one is dropped unserved, and w is not touched again.
+    CommitWait w;
+    rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
+    const auto sent = rd_kafka_commit_queue(rk, offsets, q, on_commit_result, &w);
+    const auto deadline = citypipe::wall_clock_ms() + budget;
+    for (citypipe::time_ms now; !sent && !w.done && (now = citypipe::wall_clock_ms()) < deadline;) {
+      if (give_up_waiting()) break;
+      rd_kafka_queue_poll_callback(q, static_cast<int>(std::min<citypipe::time_ms>(100, deadline - now)));
+    }
+    rd_kafka_queue_destroy(q);
+    return sent ? sent : w.err;
+  }
+  void note_commit(rd_kafka_resp_err_t err) {
+    if (err == RD_KAFKA_RESP_ERR__NO_OFFSET && stopping && !committed) return;
+    committed = !err || err == RD_KAFKA_RESP_ERR__NO_OFFSET;
+    commit_error = committed ? RD_KAFKA_RESP_ERR_NO_ERROR : err;
+  }
+  // A commit of the stored offsets, waited for BUDGET ms at most; true when
+  // done or when there was nothing to commit.
+  bool commit(bool quiet = false, citypipe::time_ms budget = one_commit_ms) {
     if (!group) return true;
-    const auto err = rd_kafka_commit(rk, nullptr, 0);
-    if (!err || err == RD_KAFKA_RESP_ERR__NO_OFFSET) return true;
-    if (!quiet || s.verbose)
+    const auto err = commit_within(nullptr, budget);
+    note_commit(err);
+    if (committed) return true;
+    if ((!quiet || s.verbose) && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
       tool.warn(fmt::format("cannot commit offsets of group {}: {}", s.group, rd_kafka_err2str(err)));
     return false;
   }
@@ -210,8 +256,9 @@ void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partit
   }
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     if (c->owed) {
-      if (auto e = rd_kafka_commit(rk, c->owed, 0); e && c->s.verbose)
-        c->tool.warn(fmt::format("cannot commit earlier offsets: {}", rd_kafka_err2str(e)));
+      const auto e = c->commit_within(c->owed, one_commit_ms);
+      if (c->stopping && !e) c->note_commit(e);
+      if (e && c->s.verbose) c->tool.warn(fmt::format("cannot commit earlier offsets: {}", rd_kafka_err2str(e)));
       rd_kafka_topic_partition_list_destroy(c->owed);
       c->owed = nullptr;
     }
@@ -362,7 +409,7 @@ void read_acks(Consumer& c) {
 
 // Commits what acknowledgements allowed; kept for another try if the group
 // refuses (it does while rebalancing).
-void commit_owed(Consumer& c) {
+void commit_owed(Consumer& c, citypipe::time_ms budget = one_commit_ms) {
   if (c.owed_commits.empty()) return;
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(c.owed_commits.size()));
   for (const auto& [tp, commit] : c.owed_commits) {
@@ -374,7 +421,7 @@ void commit_owed(Consumer& c) {
       e->metadata_size = commit.metadata.size();
     }
   }
-  const auto err = rd_kafka_commit(c.rk, list, 0);
+  const auto err = c.commit_within(list, budget);
   if (!err) {
     if (c.s.verbose)
       for (const auto& [tp, commit] : c.owed_commits)
@@ -491,10 +538,12 @@ citypipe::Status loop_checkpointed(Consumer& c) {
   if (!out.ok()) return gone();
   checkpoint(c, true);
   const auto deadline = citypipe::wall_clock_ms() + commit_budget_ms;
-  while ((c.ledger.outstanding() > 0 || !c.owed_commits.empty()) && citypipe::wall_clock_ms() < deadline) {
+  for (citypipe::time_ms now; (c.ledger.outstanding() > 0 || !c.owed_commits.empty()) &&
+                              (now = citypipe::wall_clock_ms()) < deadline && !give_up_waiting();) {
     if (rd_kafka_message_t* m = rd_kafka_consumer_poll(c.rk, 100)) rd_kafka_message_destroy(m);
     out.flush();
-    serve_acks(c);
+    read_acks(c);
+    commit_owed(c, std::min(one_commit_ms, std::max<citypipe::time_ms>(deadline - now, 1)));
     if (c.acks_closed || !out.ok()) break;
   }
   if (c.ledger.outstanding() > 0 || !c.owed_commits.empty())
@@ -650,24 +699,49 @@ citypipe::Status loop_at_least_once(Consumer& c) {
 
   // Clean end (also on a signal or -c): flush and commit, waiting out a
   // rebalance if need be (records arriving meanwhile are left for later),
-  // then leave the group.
+  // for commit_budget_ms at most; close() then leaves the group (and commits
+  // once more on the revocation). consume() says if nothing committed.
   c.flush_and_store();
+  c.stopping = true;
+  c.committed = true;
   if (c.group && status.is_ok() && !c.commit(true)) {
     const auto deadline = citypipe::wall_clock_ms() + commit_budget_ms;
-    bool done = false;
-    while (!done && citypipe::wall_clock_ms() < deadline) {
+    for (citypipe::time_ms now; !c.committed && (now = citypipe::wall_clock_ms()) < deadline && !give_up_waiting();) {
       if (rd_kafka_message_t* m = rd_kafka_consumer_poll(c.rk, 100)) rd_kafka_message_destroy(m);
-      done = c.commit(true);
+      c.commit(true, std::min(one_commit_ms, std::max<citypipe::time_ms>(deadline - now, 1)));
     }
-    if (!done) c.commit();  // says why
   }
   return status;
 }
 
+// Leaves the group (serving the last revocation) within close_budget_ms;
+// false if librdkafka did not finish by then.
+bool leave(Consumer& c) {
+  rd_kafka_queue_t* q = rd_kafka_queue_new(c.rk);
+  if (rd_kafka_error_t* e = rd_kafka_consumer_close_queue(c.rk, q)) {
+    c.tool.warn(fmt::format("cannot leave group {}: {}", c.s.group, rd_kafka_error_string(e)));
+    rd_kafka_error_destroy(e);
+    rd_kafka_queue_destroy(q);
+    return true;  // nothing in progress: the handle may be destroyed
+  }
+  const auto deadline = citypipe::wall_clock_ms() + close_budget_ms;
+  while (!rd_kafka_consumer_closed(c.rk) && citypipe::wall_clock_ms() < deadline && !give_up_waiting())
+    rd_kafka_queue_poll_callback(q, 100);
+  const bool closed = rd_kafka_consumer_closed(c.rk);
+  rd_kafka_queue_destroy(q);
+  return closed;
+}
+
 void close(Consumer& c) {
   if (c.rk) {
-    rd_kafka_consumer_close(c.rk);
-    rd_kafka_destroy(c.rk);
+    if (leave(c)) {
+      rd_kafka_destroy(c.rk);
+    } else {
+      // Destroying the handle would wait for the close without a bound: it
+      // is left to the exit of the process.
+      c.tool.warn(fmt::format("did not leave group {} within {} s: the group rebalances once the session "
+                              "times out", c.s.group, close_budget_ms / 1000));
+    }
   }
   if (c.owed) rd_kafka_topic_partition_list_destroy(c.owed);
   if (c.acks_fd >= 0) ::close(c.acks_fd);
@@ -682,6 +756,11 @@ citypipe::Status consume(citypipe::Tool& tool, const Settings& s) {
   citypipe::Status status = open(c);
   if (status.is_ok()) status = c.checkpointed ? loop_checkpointed(c) : loop_at_least_once(c);
   close(c);
+  if (status.is_ok() && c.group && !c.checkpointed && !c.committed)
+    status = citypipe::Status::error(
+        citypipe::exit_unavailable,
+        fmt::format("offsets of group {} not committed ({}): the next reader repeats what this one wrote since "
+                    "its last commit", c.s.group, rd_kafka_err2str(c.commit_error)));
   return status;
 }
 
