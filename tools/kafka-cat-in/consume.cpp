@@ -715,7 +715,10 @@ citypipe::Status loop_at_least_once(Consumer& c) {
 }
 
 // Leaves the group (serving the last revocation) within close_budget_ms;
-// false if librdkafka did not finish by then.
+// false if librdkafka did not finish by then. The close queue also gets
+// messages still fetched: it is read as events (a callback poll would abort
+// on them, as rd_kafka_consumer_close drops them), the rebalance handed to
+// on_rebalance.
 bool leave(Consumer& c) {
   rd_kafka_queue_t* q = rd_kafka_queue_new(c.rk);
   if (rd_kafka_error_t* e = rd_kafka_consumer_close_queue(c.rk, q)) {
@@ -725,8 +728,13 @@ bool leave(Consumer& c) {
     return true;  // nothing in progress: the handle may be destroyed
   }
   const auto deadline = citypipe::wall_clock_ms() + close_budget_ms;
-  while (!rd_kafka_consumer_closed(c.rk) && citypipe::wall_clock_ms() < deadline && !give_up_waiting())
-    rd_kafka_queue_poll_callback(q, 100);
+  while (!rd_kafka_consumer_closed(c.rk) && citypipe::wall_clock_ms() < deadline && !give_up_waiting()) {
+    rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 100);
+    if (!ev) continue;
+    if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+      on_rebalance(c.rk, rd_kafka_event_error(ev), rd_kafka_event_topic_partition_list(ev), &c);
+    rd_kafka_event_destroy(ev);
+  }
   const bool closed = rd_kafka_consumer_closed(c.rk);
   rd_kafka_queue_destroy(q);
   return closed;
