@@ -44,9 +44,10 @@ stacks() {
   timeout 30 gdb -p "$1" -batch -nx -ex 'thread apply all bt' 2>&1 | grep -E '^(Thread|#)' | head -n 200 || true
 }
 # wait_pid PID SECONDS WHAT: until PID (a child of this shell) ended; sets rc
-# to its status; fails naming WHAT if it is still running at the deadline.
+# to its status and took to the seconds waited; fails naming WHAT if it is
+# still running at the deadline.
 wait_pid() {
-  local end=$((SECONDS + $2))
+  local start=$SECONDS end=$((SECONDS + $2))
   while kill -0 "$1" 2> /dev/null && [ "$SECONDS" -lt "$end" ]; do sleep 0.1; done
   if kill -0 "$1" 2> /dev/null; then
     echo "FAIL: $3 (pid $1) did not end within $2 s" >&2
@@ -54,12 +55,13 @@ wait_pid() {
     fail "$3 (pid $1) did not end within $2 s"
   fi
   rc=0; wait "$1" 2> /dev/null || rc=$?
+  took=$((SECONDS - start))
 }
 stop_worker() {  # SIGTERM to the consumer; its pg-sink ends at end of input
   local c=consumer_$1 s=sink_$1
   kill -TERM "${!c}" 2>/dev/null || true
   wait_pid "${!c}" 60 "worker $1's kafka-cat-in, given SIGTERM,"
-  echo "# worker $1's kafka-cat-in ended with status $rc after SIGTERM"
+  echo "# worker $1's kafka-cat-in ended with status $rc ${took} s after SIGTERM"
   [ "$rc" -eq 130 ] || fail "worker $1's kafka-cat-in ended with status $rc after SIGTERM, not 130: $(logs)"
   wait_pid "${!s}" 30 "worker $1's pg-sink, once its input ended,"
   [ "$rc" -eq 0 ] || fail "worker $1's pg-sink failed ($rc): $(cat "$T/$1.sink.err")"
