@@ -278,7 +278,11 @@ void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partit
   // next owner starts right after it.
   if (c->s.verbose) c->tool.warn(fmt::format("revoked {} [{}]", c->s.topic, list_partitions(parts)));
   c->flush_and_store();
-  if (!rd_kafka_assignment_lost(rk) && !c->commit(true)) {
+  // Leaving after a stop, the last commit already covered every record
+  // written: another one here could only wait on a group being left (it
+  // went unanswered for the 5 s waited, where rd_kafka_commit has no bound).
+  const bool done = c->stopping && c->committed;
+  if (!done && !rd_kafka_assignment_lost(rk) && !c->commit(true)) {
     // Keep what this consumer delivered but could not commit.
     for (int i = 0; i < parts->cnt; ++i) {
       const auto it = c->stored.find(parts->elems[i].partition);
