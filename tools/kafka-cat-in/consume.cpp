@@ -4,11 +4,16 @@
 // when the sink acknowledges a checkpoint (citypipe(7), CHECKPOINTS).
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fcntl.h>
@@ -744,8 +749,57 @@ bool leave(Consumer& c) {
   return closed;
 }
 
-void close(Consumer& c) {
+// librdkafka 2.0.2 may never return from the unassign a revocation makes
+// while the consumer leaves a group that has just dropped it ("Unknown
+// member" under load; the call waits on a group that no longer answers), and
+// no timeout reaches it. Past budget, the watchdog ends the process itself,
+// with the status the run has (end() is called with a mutex held that the
+// destructor takes, so the consumer's own thread cannot go on meanwhile).
+class CloseWatchdog {
+ public:
+  CloseWatchdog(citypipe::time_ms budget, std::function<int()> end)
+      : thread_(citypipe::start_thread_without_signals([this, budget, end = std::move(end)] {
+          std::unique_lock lock(mutex_);
+          if (!done_cv_.wait_for(lock, std::chrono::milliseconds(budget), [this] { return done_; }))
+            std::_Exit(end());
+        })) {}
+  ~CloseWatchdog() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    done_cv_.notify_one();
+    thread_.join();
+  }
+  CloseWatchdog(const CloseWatchdog&) = delete;
+  CloseWatchdog& operator=(const CloseWatchdog&) = delete;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable done_cv_;
+  bool done_ = false;
+  std::thread thread_;  // last: started once the rest is ready
+};
+
+// The run's status once the consumer is closed: a clean end whose offsets
+// could not be committed is an error too.
+citypipe::Status final_status(const Consumer& c, citypipe::Status status) {
+  if (status.is_ok() && c.group && !c.checkpointed && !c.committed)
+    status = citypipe::Status::error(
+        citypipe::exit_unavailable,
+        fmt::format("offsets of group {} not committed ({}): the next reader repeats what this one wrote since "
+                    "its last commit", c.s.group, rd_kafka_err2str(c.commit_error)));
+  return status;
+}
+
+void close(Consumer& c, const citypipe::Status& status) {
   if (c.rk) {
+    const CloseWatchdog watchdog(close_budget_ms + 5000, [&c, &status] {
+      c.tool.warn(fmt::format("did not leave group {} within {} s (librdkafka is stuck leaving it): ending; "
+                              "the group rebalances once the session times out",
+                              c.s.group, (close_budget_ms + 5000) / 1000));
+      return c.tool.finish(final_status(c, status));
+    });
     if (leave(c)) {
       rd_kafka_destroy(c.rk);
     } else {
@@ -767,13 +821,8 @@ citypipe::Status consume(citypipe::Tool& tool, const Settings& s) {
   c.checkpointed = !s.acks_path.empty();
   citypipe::Status status = open(c);
   if (status.is_ok()) status = c.checkpointed ? loop_checkpointed(c) : loop_at_least_once(c);
-  close(c);
-  if (status.is_ok() && c.group && !c.checkpointed && !c.committed)
-    status = citypipe::Status::error(
-        citypipe::exit_unavailable,
-        fmt::format("offsets of group {} not committed ({}): the next reader repeats what this one wrote since "
-                    "its last commit", c.s.group, rd_kafka_err2str(c.commit_error)));
-  return status;
+  close(c, status);
+  return final_status(c, status);
 }
 
 }  // namespace kcatin
