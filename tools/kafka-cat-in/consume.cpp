@@ -781,15 +781,14 @@ class CloseWatchdog {
   std::thread thread_;  // last: started once the rest is ready
 };
 
-// The run's status once the consumer is closed: a clean end whose offsets
-// could not be committed is an error too.
-citypipe::Status final_status(const Consumer& c, citypipe::Status status) {
+// Says, once the consumer is closed, that a clean end could not commit its
+// last offsets (a group that rebalances as several workers stop at once
+// refuses them). Nothing is lost: delivery is at least once, and the next
+// reader repeats those records; so the status stays as it is.
+void say_uncommitted(const Consumer& c, const citypipe::Status& status) {
   if (status.is_ok() && c.group && !c.checkpointed && !c.committed)
-    status = citypipe::Status::error(
-        citypipe::exit_unavailable,
-        fmt::format("offsets of group {} not committed ({}): the next reader repeats what this one wrote since "
-                    "its last commit", c.s.group, rd_kafka_err2str(c.commit_error)));
-  return status;
+    c.tool.warn(fmt::format("offsets of group {} not committed ({}): the next reader repeats what this one "
+                            "wrote since its last commit", c.s.group, rd_kafka_err2str(c.commit_error)));
 }
 
 void close(Consumer& c, const citypipe::Status& status) {
@@ -798,7 +797,8 @@ void close(Consumer& c, const citypipe::Status& status) {
       c.tool.warn(fmt::format("did not leave group {} within {} s (librdkafka is stuck leaving it): ending; "
                               "the group rebalances once the session times out",
                               c.s.group, (close_budget_ms + 5000) / 1000));
-      return c.tool.finish(final_status(c, status));
+      say_uncommitted(c, status);
+      return c.tool.finish(status);
     });
     if (leave(c)) {
       rd_kafka_destroy(c.rk);
@@ -822,7 +822,8 @@ citypipe::Status consume(citypipe::Tool& tool, const Settings& s) {
   citypipe::Status status = open(c);
   if (status.is_ok()) status = c.checkpointed ? loop_checkpointed(c) : loop_at_least_once(c);
   close(c, status);
-  return final_status(c, status);
+  say_uncommitted(c, status);
+  return status;
 }
 
 }  // namespace kcatin
