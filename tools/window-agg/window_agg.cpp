@@ -327,12 +327,10 @@ WindowAgg::Partition* WindowAgg::partition_of(const JsonRecord& rec, Slots& slot
 }
 
 // The key's id in partition p; a key seen there for the first time gets the
-// engine's next id and its JSON text (built from the record only then).
-std::uint32_t WindowAgg::key_id(Partition& p, std::string_view lookup, const JsonRecord& rec) {
+// engine's next id and its JSON text, built then from the key fields slots found.
+std::uint32_t WindowAgg::key_id(Partition& p, std::string_view lookup, const Slots& slots) {
   if (const std::uint32_t known = p.key_ids.find(lookup); known != KeyIds::none) return known;
   std::string text;
-  Slots slots = make_slots();
-  slots.found = slots.lookup.find(rec);
   const FieldHits keys = key_fields(slots);
   for (std::size_t k = 0; k < keys_.size(); ++k) {
     if (k > 0) text += key_separator;
@@ -432,7 +430,7 @@ bool WindowAgg::add_one(const JsonRecord& rec, RecordInput& in) {
   if (p == nullptr) return in.reject(why);
   if (!p->engine) start_engine(*p);
   const std::string_view lookup = lookup_bytes.view(0, lookup_bytes.size());
-  const std::uint32_t id = key_id(*p, lookup, rec);
+  const std::uint32_t id = key_id(*p, lookup, slots_);
   if (idle_) p->last_arrival = wall_clock_ms();
   if (add(*p, id, row.time, values_, trues_row_, position)) late(rec.raw());
   emit(*p);
@@ -608,7 +606,7 @@ class WindowAgg::Replay : public BatchHandler {
     Column<char> lookup;
     agg_.append_lookup(slots, lookup);
     const std::string_view bytes = lookup.view(0, lookup.size());
-    const std::uint32_t id = agg_.key_id(agg_.plain_, bytes, rec);
+    const std::uint32_t id = agg_.key_id(agg_.plain_, bytes, slots);
     if (ids.size() <= r.keys[i]) ids.resize(r.keys[i] + 1, KeyIds::none);
     ids[r.keys[i]] = id;
     return id;

@@ -193,7 +193,7 @@ class WindowAgg {
   void append_lookup(Slots& slots, Column<char>& out) const;
   Partition* partition_of(const JsonRecord& rec, Slots& slots, std::int64_t& position, std::string& why);
   void start_engine(Partition& p);
-  std::uint32_t key_id(Partition& p, std::string_view lookup, const JsonRecord& rec);
+  std::uint32_t key_id(Partition& p, std::string_view lookup, const Slots& slots);
   // Adds a record; true when it was late (for the caller to pass to late()).
   bool add(Partition& p, std::uint32_t key, time_ms t, std::span<const double> values,
            std::span<const std::uint8_t> trues, std::int64_t position);
