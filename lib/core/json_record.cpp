@@ -119,9 +119,12 @@ struct KeyLayout {
     // Key i changes (or, too long to keep, is not the one kept): so do the
     // ids of the lines that have it.
     for (std::size_t n = i + 1; n <= max_keys; ++n) ids[n] = 0;
-    if (i >= max_keys || key.size() > max_key) return;
+    if (i >= max_keys) return;
     Key& k = keys[i];
     std::memset(k.bytes, 0, sizeof k.bytes);
+    k.mask = 1;  // byte 0, now 0, is in no line: matches none
+    // A pattern with a '}' could match across the line's closing brace.
+    if (key.size() > max_key || key.find('}') != std::string_view::npos) return;
     k.bytes[0] = '"';
     std::memcpy(k.bytes + 1, key.data(), key.size());
     k.bytes[key.size() + 1] = '"';

@@ -3,8 +3,10 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -362,10 +364,13 @@ TEST_CASE("the flat fast path takes keys where the line before had them only whe
   for (const auto& before : lines) {
     for (const auto& line : lines) {
       // Padding that repeats the line's own tail, so that a key may seem to
-      // go on past the end.
-      for (const std::string& pad : {std::string(64, ' '), line + line, std::string(2, '"') + line}) {
+      // go on past the end; and padding too short for the compact path.
+      const std::string room(32, ' ');
+      for (const std::string& pad : {std::string(64, ' '), line + line + room, std::string(2, '"') + line + room,
+                                     line + line}) {
         const std::string buffer = line + pad;
-        fast.parse(before, before.size(), a, ea);
+        const std::string before_buffer = before + room;
+        fast.parse(std::string_view(before_buffer.data(), before.size()), before_buffer.size(), a, ea);
         const bool ok_fast = fast.parse(std::string_view(buffer.data(), line.size()), buffer.size(), a, ea);
         const bool ok_slow = slow.parse(line, b, eb);
         if ((ok_fast != ok_slow || (ok_fast ? dump(a) != dump(b) : ea != eb)) && ++disagreements <= 3)
@@ -374,6 +379,23 @@ TEST_CASE("the flat fast path takes keys where the line before had them only whe
     }
   }
   CHECK(disagreements == 0);
+}
+
+TEST_CASE("a guessed key never matches across the line's closing brace", "[ndjson]") {
+  // The line ends inside what the line before had as a key, "b}"; after it,
+  // to the very end of the readable bytes, what would complete that key and
+  // a number. Taking the key there would read on past the line, and, under
+  // the sanitizers, past the buffer.
+  JsonParser parser;
+  JsonRecord rec;
+  std::string error;
+  const std::string before = R"({"x":1,"b}":2})" + std::string(64, ' ');
+  REQUIRE(parser.parse(std::string_view(before.data(), 14), before.size(), rec, error));
+  const std::string line = R"({"x":1,"b})", rest = "\":" + std::string(40, '7');
+  const auto buffer = std::make_unique<char[]>(line.size() + rest.size());
+  std::memcpy(buffer.get(), line.data(), line.size());
+  std::memcpy(buffer.get() + line.size(), rest.data(), rest.size());
+  CHECK_FALSE(parser.parse(std::string_view(buffer.get(), line.size()), line.size() + rest.size(), rec, error));
 }
 
 TEST_CASE("records with the same layout id have the same keys in the same order", "[ndjson]") {
