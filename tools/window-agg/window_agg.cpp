@@ -89,23 +89,33 @@ std::uint64_t KeyIds::hash_other(std::string_view bytes) {
 }
 
 void KeyIds::insert(std::string_view bytes, std::uint32_t id) {
-  if (2 * (used_ + 1) > slots_.size()) {  // at most half full
+  const Words words(bytes);
+  const std::uint64_t hash = words.hash();
+  ++used_;
+  displaced_ += !place(Slot{hash, id, static_cast<std::uint32_t>(bytes.size()), text_.size(), words});
+  text_.append(bytes);
+  // At most half full; and while few keys share a home, a larger table, so
+  // that each key is found at its home in one probe, whose test the CPU
+  // then always guesses right: a key that takes a second probe would be
+  // guessed wrong each time its turn comes in a mix of keys.
+  auto spread = [&] { return displaced_ > 0 && slots_.size() < max_spread_slots && slots_.size() < spread_per_key * used_; };
+  if (2 * used_ <= slots_.size() && !spread()) return;
+  do {
     std::vector<Slot> old(2 * slots_.size());
     old.swap(slots_);
     mask_ = slots_.size() - 1;
-    for (const Slot& s : old) {
-      if (s.id == none) continue;
-      std::size_t i = s.hash & mask_;
-      while (slots_[i].id != none) i = (i + 1) & mask_;
-      slots_[i] = s;
-    }
-  }
-  const Words words(bytes);
-  std::size_t i = words.hash() & mask_;
+    displaced_ = 0;
+    for (const Slot& s : old)
+      if (s.id != none) displaced_ += !place(s);
+  } while (spread());
+}
+
+bool KeyIds::place(const Slot& s) {
+  const std::size_t home = s.hash & mask_;
+  std::size_t i = home;
   while (slots_[i].id != none) i = (i + 1) & mask_;
-  slots_[i] = Slot{words.hash(), id, static_cast<std::uint32_t>(bytes.size()), text_.size(), words};
-  text_.append(bytes);
-  ++used_;
+  slots_[i] = s;
+  return i == home;
 }
 
 WindowAgg::WindowAgg(Tool& tool, WindowAggOptions options) : tool_(tool), o_(std::move(options)) {}

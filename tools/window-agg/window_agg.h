@@ -2,6 +2,7 @@
 // reading fields out of records, the live-input timer, and printing windows.
 #pragma once
 
+#include <bit>
 #include <cstdio>
 #include <concepts>
 #include <cstring>
@@ -81,7 +82,7 @@ class KeyIds {
   static constexpr std::uint32_t none = UINT32_MAX;
   // The id of bytes, or none. (Not an optional: returned through the stack
   // in two stores and read back in one load, it stalled every look-up.)
-  std::uint32_t find(std::string_view bytes) const {
+  [[gnu::always_inline]] std::uint32_t find(std::string_view bytes) const {
     const Words w(bytes);
     const std::uint64_t hash = w.hash();
     for (std::size_t i = hash & mask_; slots_[i].id != none; i = (i + 1) & mask_) {
@@ -108,12 +109,14 @@ class KeyIds {
       std::memcpy(&w[2], bytes.data() + size - 8 - mid, 8);
       std::memcpy(&w[3], bytes.data() + size - 8, 8);
     }
+    // Two multiplications side by side, not four in a chain: the hash is
+    // on the path of every record's look-up. A table's slots come from its
+    // low bits, which the fold mixes with the high ones.
     std::uint64_t hash() const {
       if (!covers) return other;
-      std::uint64_t h = ((w[0] ^ size) * 0x9e3779b97f4a7c15ULL ^ w[1]) * 0xbf58476d1ce4e5b9ULL;
-      h = (h ^ (h >> 31) ^ w[2]) * 0x94d049bb133111ebULL;
-      h = (h ^ (h >> 29) ^ w[3]) * 0xbf58476d1ce4e5b9ULL;
-      return h ^ (h >> 32);
+      const std::uint64_t h = ((w[0] + std::rotl(w[2], 29) + size) * 0x9e3779b97f4a7c15ULL) ^
+                              ((w[1] + std::rotl(w[3], 17)) * 0xbf58476d1ce4e5b9ULL);
+      return h ^ (h >> 29) ^ (h >> 47);
     }
     bool operator==(const Words& o) const {
       return ((w[0] ^ o.w[0]) | (w[1] ^ o.w[1]) | (w[2] ^ o.w[2]) | (w[3] ^ o.w[3])) == 0;
@@ -134,8 +137,12 @@ class KeyIds {
     // (An empty key's view may have no data pointer: memcmp must not see it.)
     return s.size == 0 || std::memcmp(text_.data() + s.from, bytes.data(), s.size) == 0;
   }
+  // Puts s in its home slot or the first free one after; true if at home.
+  bool place(const Slot& s);
+  static constexpr std::size_t max_spread_slots = 1024, spread_per_key = 32;
   std::vector<Slot> slots_ = std::vector<Slot>(16);
   std::size_t mask_ = 15, used_ = 0;
+  std::size_t displaced_ = 0;  // keys not in their home slot
   std::string text_;  // the keys' bytes, one after another
 };
 
