@@ -98,7 +98,9 @@ void KeyIds::insert(std::string_view bytes, std::uint32_t id) {
   // that each key is found at its home in one probe, whose test the CPU
   // then always guesses right: a key that takes a second probe would be
   // guessed wrong each time its turn comes in a mix of keys.
-  auto spread = [&] { return displaced_ > 0 && slots_.size() < max_spread_slots && slots_.size() < spread_per_key * used_; };
+  auto spread = [&] {
+    return displaced_ > 0 && slots_.size() < max_spread_slots && slots_.size() < spread_per_key * used_;
+  };
   if (2 * used_ <= slots_.size() && !spread()) return;
   do {
     std::vector<Slot> old(2 * slots_.size());
