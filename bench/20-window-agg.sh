@@ -5,10 +5,9 @@
 # Prints wall seconds and CPU seconds (user+sys) of each, medians of
 # alternating rounds (WINDOW_BENCH_ROUNDS, default 5), and the ratios round by
 # round. Wall time is what users feel; CPU time shows the work when other jobs
-# share the machine. Thirteenth session, quiet machine, times to the microsecond:
-# 5.60x wall, 5.11x CPU (0.074 s / 0.132 s against 0.414 s / 0.676 s); twelfth,
-# with GNU time: 6.14x wall, 5.29x CPU
-# (0.07 s / 0.14 s against 0.45 s / 0.74 s).
+# share the machine. Fourteenth session, alone, 7 rounds: 5.99x wall, 5.61x CPU
+# (0.082 s / 0.136 s against 0.458 s / 0.777 s); thirteenth: 5.60x, 5.11x;
+# twelfth, with GNU time's 10 ms steps: 6.14x, 5.29x.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 : "${CITYPIPE_SOURCE:?run through bench/run.sh}"
