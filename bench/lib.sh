@@ -29,27 +29,9 @@ table_row() {
 peak_rss_kb() { /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -1; }
 
 # wall_cpu_of CMD...: "WALL CPU" seconds of one run (CPU: user + system of
-# the command and its children), output to /dev/null, exit status passed on.
-# To the microsecond, from wait4(): GNU time's %U and %S cut to 10 ms, which
-# is 7% of a 0.14 s run.
-wall_cpu_of() {
-  python3 -c '
-import os, sys, time
-t = time.monotonic()
-pid = os.fork()
-if pid == 0:
-    try:
-        out = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(out, 1)
-        os.execvp(sys.argv[1], sys.argv[1:])
-    finally:
-        os._exit(127)
-_, status, ru = os.wait4(pid, 0)
-wall = time.monotonic() - t
-print(f"{wall:.4f} {ru.ru_utime + ru.ru_stime:.4f}")
-sys.exit(os.waitstatus_to_exitcode(status))
-' "$@"
-}
+# the command and its children), to the microsecond (bench/rusage.py), output
+# to /dev/null, exit status passed on.
+wall_cpu_of() { python3 "$(dirname "${BASH_SOURCE[0]}")/rusage.py" "$@"; }
 
 # cpu_seconds_of CMD...: user+system CPU seconds of one run, output to /dev/null.
 # For single-process figures on a shared machine, CPU time is steadier than wall time.
