@@ -287,6 +287,12 @@ bool JsonParser::parse(std::string_view line, std::size_t capacity, JsonRecord& 
     out.layout_ = impl_->layout.line_id;
     return true;
   }
+  return parse_other(line, capacity, out, error, brace);
+}
+
+// Out of line, so that the usual line's call saves no registers for it.
+bool JsonParser::parse_other(std::string_view line, std::size_t capacity, JsonRecord& out, std::string& error,
+                             bool brace) {
   std::size_t first = 0;
   while (first < line.size() && (line[first] == ' ' || line[first] == '\t')) ++first;
   if (first == line.size()) {

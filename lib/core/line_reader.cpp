@@ -1,6 +1,7 @@
 #include "citypipe/core/line_reader.h"
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <cstring>
 
@@ -74,7 +75,48 @@ std::uint64_t count_newlines(const char* p, std::size_t n) {
   return cpu_has_avx2() ? count_newlines_avx2(p, n) : count_newlines_portable(p, n);
 }
 
+// newline_offsets from offset `from` on, after `found` of them.
+std::size_t newline_offsets_portable(std::string_view text, std::size_t from, std::uint32_t* out,
+                                     std::size_t room, std::size_t found) {
+  const __m128i newline = _mm_set1_epi8('\n');
+  std::size_t i = from;
+  for (; i + 16 <= text.size(); i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
+    for (auto m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, newline))); m != 0; m &= m - 1) {
+      if (found < room) out[found] = static_cast<std::uint32_t>(i + static_cast<std::size_t>(std::countr_zero(m)));
+      ++found;
+    }
+  }
+  for (; i < text.size(); ++i)
+    if (text[i] == '\n') {
+      if (found < room) out[found] = static_cast<std::uint32_t>(i);
+      ++found;
+    }
+  return found;
+}
+
+CITYPIPE_TARGET_AVX2_BEGIN
+std::size_t newline_offsets_avx2(std::string_view text, std::uint32_t* out, std::size_t room) {
+  const __m256i newline = _mm256_set1_epi8('\n');
+  std::size_t found = 0, i = 0;
+  for (; i + 64 <= text.size(); i += 64) {
+    const auto* q = reinterpret_cast<const __m256i*>(text.data() + i);
+    const auto low = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256(q), newline)));
+    const auto high = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256(q + 1), newline)));
+    for (std::uint64_t m = std::uint64_t{high} << 32 | low; m != 0; m &= m - 1) {
+      if (found < room) out[found] = static_cast<std::uint32_t>(i + static_cast<std::size_t>(std::countr_zero(m)));
+      ++found;
+    }
+  }
+  return newline_offsets_portable(text, i, out, room, found);
+}
+CITYPIPE_TARGET_AVX2_END
+
 }  // namespace
+
+std::size_t newline_offsets(std::string_view text, std::uint32_t* out, std::size_t room) {
+  return cpu_has_avx2() ? newline_offsets_avx2(text, out, room) : newline_offsets_portable(text, 0, out, room, 0);
+}
 
 // The decompressor of a compressed input (gzip by zlib, or zstd) and its input
 // buffer, kept across files.

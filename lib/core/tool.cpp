@@ -335,9 +335,15 @@ void RecordInput::parse_batch(RecordBatch& b, BatchHandler& handler, JsonParser&
   const std::size_t max_line = tool_.opts_.max_line_bytes;
   JsonRecord record;
   std::string error;
-  for (std::size_t from = 0; from < text.size();) {
-    const auto* nl = static_cast<const char*>(std::memchr(text.data() + from, '\n', text.size() - from));
-    const std::size_t end = nl != nullptr ? static_cast<std::size_t>(nl - text.data()) : text.size();
+  // The line ends found in one pass over the block, not one search a line.
+  if (b.ends_.size() < b.block_.lines) b.ends_.resize(b.block_.lines);
+  std::size_t ends = newline_offsets(text, b.ends_.data(), b.ends_.size());
+  if (ends > b.ends_.size()) {  // not as the reader counted: take them all
+    b.ends_.resize(ends);
+    newline_offsets(text, b.ends_.data(), ends);
+  }
+  for (std::size_t from = 0, i = 0; from < text.size(); ++i) {
+    const std::size_t end = i < ends ? b.ends_[i] : text.size();
     std::size_t size = end - from;
     RecordBatch::kind what = RecordBatch::kind::good;
     if (size > max_line) {  // as LineReader::next() marks it: CR and all

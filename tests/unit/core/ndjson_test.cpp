@@ -1,6 +1,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -85,6 +86,32 @@ TEST_CASE("many lines across chunk boundaries come out whole", "[ndjson]") {
   REQUIRE(lines.size() == 200000);
   CHECK(lines[123456].text == "{\"i\":123456}");
   std::remove(f.c_str());
+}
+
+TEST_CASE("newline_offsets finds every newline, as a byte-by-byte search does", "[ndjson]") {
+  // Lengths around the 16- and 64-byte steps of the two kernels, newlines
+  // dense and sparse, at the first and the last byte, and none.
+  std::uint64_t state = 7;
+  auto next = [&state] { return state = state * 6364136223846793005ULL + 1442695040888963407ULL; };
+  for (int round = 0; round < 400; ++round) {
+    const std::size_t size = round < 200 ? static_cast<std::size_t>(round) : next() % 3000;
+    const unsigned every = 1 + static_cast<unsigned>(next() % 200);
+    std::string text(size, 'x');
+    for (auto& c : text) c = next() % every == 0 ? '\n' : static_cast<char>('a' + next() % 26);
+    std::vector<std::uint32_t> want;
+    for (std::size_t i = 0; i < text.size(); ++i)
+      if (text[i] == '\n') want.push_back(static_cast<std::uint32_t>(i));
+    std::vector<std::uint32_t> got(want.size() + 1, 99);
+    REQUIRE(citypipe::newline_offsets(text, got.data(), got.size()) == want.size());
+    got.pop_back();
+    REQUIRE(got == want);
+    // With less room: the first ones only, the count still whole.
+    std::vector<std::uint32_t> few(want.size() / 2 + 1, 99);
+    const std::size_t room = want.size() / 2;
+    REQUIRE(citypipe::newline_offsets(text, few.data(), room) == want.size());
+    REQUIRE(std::equal(few.begin(), few.begin() + static_cast<std::ptrdiff_t>(room), want.begin()));
+    REQUIRE(few[room] == 99);
+  }
 }
 
 TEST_CASE("a missing file is exit 66 before reading", "[ndjson]") {

@@ -183,6 +183,10 @@ class JsonParser {
   static std::string_view kernel();
 
  private:
+  // A line the fast path did not take (brace: it opened with '{'): the
+  // fast path after leading blanks, or simdjson's verdict.
+  [[gnu::noinline]] bool parse_other(std::string_view line, std::size_t capacity, JsonRecord& out,
+                                     std::string& error, bool brace);
   struct impl;
   std::unique_ptr<impl> impl_;
 };

@@ -64,6 +64,10 @@ struct LineBlock {
   bool too_long = false;         // text is the head of one over-long line, as Line::continues
 };
 
+// The offsets of the '\n's in text (under 4 GiB), in order: the first room
+// of them into out; returns how many there are.
+std::size_t newline_offsets(std::string_view text, std::uint32_t* out, std::size_t room);
+
 // True when inputs include standard input: none named, or "-" among them
 // ({"a.ndjson", "-"} too). Such a run may wait on a live pipe, so a tool
 // cannot treat it as a replay of files.

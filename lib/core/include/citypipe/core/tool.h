@@ -164,6 +164,7 @@ class RecordBatch {
   std::vector<Entry> lines_;
   std::vector<std::string> reasons_;   // of the bad lines, in order
   std::vector<std::uint32_t> rows_;    // the line of each row
+  std::vector<std::uint32_t> ends_;    // where each line ends (its '\n'), parse_batch's scratch
 };
 
 // What a tool does with the records of a replay (RecordInput::replay): parse
