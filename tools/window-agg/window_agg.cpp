@@ -600,8 +600,11 @@ class WindowAgg::Replay : public BatchHandler {
     agg_.append_lookup(w.slots, w.lookup);
     return worker_id(w.lookups, w.lookup.view(0, w.lookup.size()), w);
   }
-  static std::uint32_t worker_id(KeyIds& table, std::string_view bytes, Worker& w) {
-    if (const std::uint32_t known = table.find(bytes); known != KeyIds::none) return known;
+  [[gnu::always_inline]] static std::uint32_t worker_id(KeyIds& table, std::string_view bytes, Worker& w) {
+    if (const std::uint32_t known = table.find(bytes); known != KeyIds::none) [[likely]] return known;
+    return new_worker_id(table, bytes, w);
+  }
+  [[gnu::noinline]] static std::uint32_t new_worker_id(KeyIds& table, std::string_view bytes, Worker& w) {
     table.insert(bytes, w.next_id);
     return w.next_id++;
   }
