@@ -153,7 +153,7 @@ JsonParser::~JsonParser() = default;
 
 std::size_t JsonParser::padding() { return simdjson::SIMDJSON_PADDING; }
 
-std::string_view JsonParser::kernel() { return cpu_has_avx2() ? "avx2" : "portable"; }
+std::string_view JsonParser::kernel() { return cpu_has_avx512() ? "avx512" : cpu_has_avx2() ? "avx2" : "portable"; }
 
 namespace {
 
@@ -266,13 +266,26 @@ namespace avx2 {
 }  // namespace avx2
 CITYPIPE_TARGET_AVX2_END
 
+// The same, with 64 bytes classified at a time.
+CITYPIPE_TARGET_AVX512_BEGIN
+namespace avx512 {
+#define CITYPIPE_FLAT_AVX2 1
+#define CITYPIPE_FLAT_AVX512 1
+#include "flat_scanner.inc"
+#undef CITYPIPE_FLAT_AVX512
+#undef CITYPIPE_FLAT_AVX2
+}  // namespace avx512
+CITYPIPE_TARGET_AVX512_END
+
 }  // namespace
 
 bool parse_flat(std::string_view line, std::size_t readable, FieldStore& out, KeyLayout* layout) {
   return flat_parse()(line, readable, out, layout);
 }
 
-FlatParse flat_parse() { return cpu_has_avx2() ? &avx2::parse_flat : &portable::parse_flat; }
+FlatParse flat_parse() {
+  return cpu_has_avx512() ? &avx512::parse_flat : cpu_has_avx2() ? &avx2::parse_flat : &portable::parse_flat;
+}
 
 }  // namespace detail
 

@@ -112,9 +112,24 @@ std::size_t newline_offsets_avx2(std::string_view text, std::uint32_t* out, std:
 }
 CITYPIPE_TARGET_AVX2_END
 
+CITYPIPE_TARGET_AVX512_BEGIN
+std::size_t newline_offsets_avx512(std::string_view text, std::uint32_t* out, std::size_t room) {
+  const __m512i newline = _mm512_set1_epi8('\n');
+  std::size_t found = 0, i = 0;
+  for (; i + 64 <= text.size(); i += 64) {
+    for (std::uint64_t m = _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(text.data() + i), newline); m != 0; m &= m - 1) {
+      if (found < room) out[found] = static_cast<std::uint32_t>(i + static_cast<std::size_t>(std::countr_zero(m)));
+      ++found;
+    }
+  }
+  return newline_offsets_portable(text, i, out, room, found);
+}
+CITYPIPE_TARGET_AVX512_END
+
 }  // namespace
 
 std::size_t newline_offsets(std::string_view text, std::uint32_t* out, std::size_t room) {
+  if (cpu_has_avx512()) return newline_offsets_avx512(text, out, room);
   return cpu_has_avx2() ? newline_offsets_avx2(text, out, room) : newline_offsets_portable(text, 0, out, room, 0);
 }
 

@@ -28,20 +28,6 @@ constexpr std::uint32_t wide_levels = 8;         // the AVX-512 walk's deepest t
 constexpr std::size_t narrow_max = 8190;         // the 16-bit walk's highest rank of x
 constexpr std::uint16_t narrow_pad = 0xfff8;     // a padding node in 16 bits: rank 8191, always left
 
-// AVX-512 (F, BW, DQ, VL) is usable, and CITYPIPE_CPU asks neither for the
-// portable kernels nor for AVX2 ones (CITYPIPE_CPU=avx2, to test those here).
-bool cpu_has_avx512() {
-  static const bool has = [] {
-    if (!cpu_has_avx2()) return false;
-    const char* force = std::getenv("CITYPIPE_CPU");
-    if (force != nullptr && std::string_view(force) == "avx2") return false;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-  }();
-  return has;
-}
-
 // The forest's draws over the shared generator: modulo (bias below 2^-40 for any
 // sample size) and an open interval, as the models and figures were made with.
 class Rng {
@@ -612,12 +598,7 @@ CITYPIPE_TARGET_AVX2_END
 
 // The AVX-512 walk of every level, to the end of score_batch_wide; flatten()
 // sets flat_.wide only when the CPU has AVX-512.
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,avx512f,avx512bw,avx512dq,avx512vl"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,avx512f,avx512bw,avx512dq,avx512vl")
-#endif
+CITYPIPE_TARGET_AVX512_BEGIN
 namespace {
 
 // The wide walk compares rank(x) * 8 + 7 with rank(split) * 8 + feature:
@@ -895,11 +876,7 @@ CITYPIPE_UNROLL(16)
     for (std::size_t r = 0; r < m; ++r) out[b + r] = to_score(acc[r] / k);
   }
 }
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+CITYPIPE_TARGET_AVX512_END
 
 void IsolationForest::score_batch_nodes(const double* rows, std::size_t n, double* out) const {
   // A block of rows goes through one tree at a time, so that the tree stays

@@ -458,8 +458,8 @@ TEST_CASE("records with the same layout id have the same keys in the same order"
     seen.emplace_back(rec.layout(), keys);
   }
   // The usual stream keeps its id where the compact path guesses keys (the
-  // AVX2 kernel); the portable one gives every record a new id.
-  if (JsonParser::kernel() == "avx2") CHECK(same >= 5);
+  // AVX2 and AVX-512 kernels); the portable one gives every record a new id.
+  if (JsonParser::kernel() != "portable") CHECK(same >= 5);
   else CHECK(same == 0);
   // A stream whose lines now and then have one more field goes back and
   // forth between two ids.
@@ -474,7 +474,7 @@ TEST_CASE("records with the same layout id have the same keys in the same order"
       REQUIRE(alternating.parse(std::string_view(buffer.data(), line.size()), buffer.size(), rec, error));
       ids.insert(rec.layout());
     }
-    if (JsonParser::kernel() == "avx2") CHECK(ids.size() == 2);
+    if (JsonParser::kernel() != "portable") CHECK(ids.size() == 2);
     else CHECK(ids.size() == 6);
   }
   // Another parser's ids are its own.

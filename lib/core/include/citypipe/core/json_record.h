@@ -179,7 +179,7 @@ class JsonParser {
   }
 
   static std::size_t padding();
-  // The fast path's kernel on this CPU: "avx2" or "portable".
+  // The fast path's kernel on this CPU: "avx512", "avx2" or "portable".
   static std::string_view kernel();
 
  private:
