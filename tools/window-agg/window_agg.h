@@ -98,7 +98,7 @@ class KeyIds {
   // it is hashed and compared by them. Any other key has a hash only.
   struct Words {
     Words() = default;
-    explicit Words(std::string_view bytes) : size(bytes.size()), covers(size >= 8 && size <= 32) {
+    [[gnu::always_inline]] explicit Words(std::string_view bytes) : size(bytes.size()), covers(size >= 8 && size <= 32) {
       if (!covers) {
         other = hash_other(bytes);
         return;

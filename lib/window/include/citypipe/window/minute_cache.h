@@ -16,9 +16,16 @@ namespace citypipe {
 // parse_rfc3339. One per thread.
 class MinuteCache {
  public:
-  std::optional<time_ms> parse(std::string_view s) {
+  [[gnu::always_inline]] std::optional<time_ms> parse(std::string_view s) {
     int ms = 0;
     if (valid_ && (ms = tail(s)) >= 0 && std::memcmp(s.data(), minute_, sizeof minute_) == 0) return at_ + ms;
+    return parse_new(s);
+  }
+
+ private:
+  // A time in another minute than the last one, or not in the usual form.
+  [[gnu::noinline]] std::optional<time_ms> parse_new(std::string_view s) {
+    int ms = 0;
     auto t = parse_rfc3339(s);
     if (t && (ms = tail(s)) >= 0) {
       std::memcpy(minute_, s.data(), sizeof minute_);
@@ -28,10 +35,9 @@ class MinuteCache {
     return t;
   }
 
- private:
   // The milliseconds into the minute of "SS.mmmZ" at the end of a 24-byte
   // time (SS up to 59: a leap second is left to parse_rfc3339), or -1.
-  static int tail(std::string_view s) {
+  [[gnu::always_inline]] static int tail(std::string_view s) {
     auto digit = [&](std::size_t i) { return static_cast<unsigned>(s[i] - '0'); };
     if (s.size() != 24 || s[16] != ':' || s[19] != '.' || s[23] != 'Z') return -1;
     if (digit(17) > 5 || digit(18) > 9 || digit(20) > 9 || digit(21) > 9 || digit(22) > 9) return -1;
