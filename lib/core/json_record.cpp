@@ -139,7 +139,6 @@ struct KeyLayout {
 
 struct JsonParser::impl {
   detail::KeyLayout layout;
-  detail::FlatParse flat = nullptr;  // this CPU's fast path; nullptr when not fast
   od::parser parser;
   simdjson::padded_string copy;  // used only when the caller cannot offer padding
 };
@@ -147,7 +146,8 @@ struct JsonParser::impl {
 JsonParser::JsonParser(bool fast) : impl_(std::make_unique<impl>()) {
   static std::atomic<std::uint64_t> parsers{0};
   impl_->layout.serial = ++parsers;
-  if (fast) impl_->flat = detail::flat_parse();
+  layout_ = &impl_->layout;
+  if (fast) flat_ = detail::flat_parse();
 }
 JsonParser::~JsonParser() = default;
 
@@ -279,7 +279,7 @@ CITYPIPE_TARGET_AVX512_END
 
 }  // namespace
 
-bool parse_flat(std::string_view line, std::size_t readable, FieldStore& out, KeyLayout* layout) {
+std::uint64_t parse_flat(std::string_view line, std::size_t readable, FieldStore& out, KeyLayout* layout) {
   return flat_parse()(line, readable, out, layout);
 }
 
@@ -289,21 +289,6 @@ FlatParse flat_parse() {
 
 }  // namespace detail
 
-bool JsonParser::parse(std::string_view line, std::size_t capacity, JsonRecord& out,
-                       std::string& error) {
-  out.fields_.size = 0;
-  out.raw_ = line;
-  // The usual line opens with its brace: straight to the fast path, chosen
-  // once for the CPU.
-  const bool brace = !line.empty() && line[0] == '{';
-  if (brace && impl_->flat != nullptr && impl_->flat(line, capacity, out.fields_, &impl_->layout)) {
-    out.layout_ = impl_->layout.line_id;
-    return true;
-  }
-  return parse_other(line, capacity, out, error, brace);
-}
-
-// Out of line, so that the usual line's call saves no registers for it.
 bool JsonParser::parse_other(std::string_view line, std::size_t capacity, JsonRecord& out, std::string& error,
                              bool brace) {
   std::size_t first = 0;
@@ -316,9 +301,11 @@ bool JsonParser::parse_other(std::string_view line, std::size_t capacity, JsonRe
     error = "not a JSON object";
     return false;
   }
-  if (!brace && impl_->flat != nullptr && impl_->flat(line, capacity, out.fields_, &impl_->layout)) {
-    out.layout_ = impl_->layout.line_id;
-    return true;
+  if (!brace && flat_ != nullptr) {
+    if (const std::uint64_t layout = flat_(line, capacity, out.fields_, layout_); layout != 0) {
+      out.layout_ = layout;
+      return true;
+    }
   }
   out.fields_.size = 0;
   out.layout_ = impl_->layout.fresh();

@@ -161,6 +161,21 @@ class FieldLookup {
   std::uint64_t layout_ = 0, other_layout_ = 0;
 };
 
+namespace detail {
+// The common case of an NDJSON record, without simdjson: a flat object of
+// scalars, keys and strings without escapes, numbers that convert exactly.
+// When the line is exactly that: its fields in out, and its layout id (never
+// 0; 1 without a layout); 0 when unsure, which leaves the verdict to
+// simdjson. readable: the bytes that may be read from line.data() (>=
+// line.size()). layout, when given, remembers the keys of one line as a
+// guess at the next one's.
+struct KeyLayout;
+std::uint64_t parse_flat(std::string_view line, std::size_t readable, FieldStore& out, KeyLayout* layout = nullptr);
+// parse_flat's kernel for this CPU (AVX-512, AVX2 or portable), for a parser to keep.
+using FlatParse = std::uint64_t (*)(std::string_view, std::size_t, FieldStore&, KeyLayout*);
+FlatParse flat_parse();
+}  // namespace detail
+
 // Parses lines into JsonRecords. Not thread-safe; keep one per reader.
 class JsonParser {
  public:
@@ -173,7 +188,20 @@ class JsonParser {
   // Parses one line. `capacity` is the readable size from line.data(); at
   // least line.size() + padding() avoids a copy. On failure returns false and
   // sets error to a short reason ("not a JSON object", "invalid JSON: ...").
-  bool parse(std::string_view line, std::size_t capacity, JsonRecord& out, std::string& error);
+  bool parse(std::string_view line, std::size_t capacity, JsonRecord& out, std::string& error) {
+    out.fields_.size = 0;
+    out.raw_ = line;
+    // The usual line opens with its brace: straight to the fast path, chosen
+    // once for the CPU, in line in the caller's loop.
+    const bool brace = !line.empty() && line[0] == '{';
+    if (brace && flat_ != nullptr) {
+      if (const std::uint64_t layout = flat_(line, capacity, out.fields_, layout_); layout != 0) {
+        out.layout_ = layout;
+        return true;
+      }
+    }
+    return parse_other(line, capacity, out, error, brace);
+  }
   bool parse(std::string_view line, JsonRecord& out, std::string& error) {
     return parse(line, line.size(), out, error);
   }
@@ -189,20 +217,9 @@ class JsonParser {
                                      std::string& error, bool brace);
   struct impl;
   std::unique_ptr<impl> impl_;
+  detail::FlatParse flat_ = nullptr;       // this CPU's fast path; nullptr when not fast
+  detail::KeyLayout* layout_ = nullptr;    // impl_'s
 };
 
-namespace detail {
-// The common case of an NDJSON record, without simdjson: a flat object of
-// scalars, keys and strings without escapes, numbers that convert exactly.
-// True when the line is exactly that (its fields in out); false when unsure,
-// which leaves the verdict to simdjson. readable:
-// the bytes that may be read from line.data() (>= line.size()). layout, when
-// given, remembers the keys of one line as a guess at the next one's.
-struct KeyLayout;
-bool parse_flat(std::string_view line, std::size_t readable, FieldStore& out, KeyLayout* layout = nullptr);
-// parse_flat's kernel for this CPU (AVX2 or portable), for a parser to keep.
-using FlatParse = bool (*)(std::string_view, std::size_t, FieldStore&, KeyLayout*);
-FlatParse flat_parse();
-}  // namespace detail
 
 }  // namespace citypipe
