@@ -5,9 +5,10 @@
 # Prints wall seconds and CPU seconds (user+sys) of each, medians of
 # alternating rounds (WINDOW_BENCH_ROUNDS, default 5), and the ratios round by
 # round. Wall time is what users feel; CPU time shows the work when other jobs
-# share the machine. Fourteenth session, alone, 7 rounds: 5.99x wall, 5.61x CPU
-# (0.082 s / 0.136 s against 0.458 s / 0.777 s); thirteenth: 5.60x, 5.11x;
-# twelfth, with GNU time's 10 ms steps: 6.14x, 5.29x.
+# share the machine. Fifteenth session, make bench, 5 rounds: 6.07x wall,
+# 5.82x CPU (0.070 s / 0.118 s against 0.415 s / 0.684 s); alone, 7 rounds:
+# 5.89x / 5.82x and 6.30x / 5.90x. Fourteenth, alone: 5.99x, 5.61x;
+# thirteenth: 5.60x, 5.11x; twelfth, with GNU time's 10 ms steps: 6.14x, 5.29x.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 : "${CITYPIPE_SOURCE:?run through bench/run.sh}"

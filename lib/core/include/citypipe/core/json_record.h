@@ -226,5 +226,4 @@ class JsonParser {
   detail::KeyLayout* layout_ = nullptr;    // impl_'s
 };
 
-
 }  // namespace citypipe
