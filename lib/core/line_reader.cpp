@@ -75,6 +75,12 @@ std::uint64_t count_newlines(const char* p, std::size_t n) {
   return cpu_has_avx2() ? count_newlines_avx2(p, n) : count_newlines_portable(p, n);
 }
 
+// Counts a newline at offset at, keeping it when there is room.
+inline void found_newline(std::size_t at, std::uint32_t* out, std::size_t room, std::size_t& found) {
+  if (found < room) out[found] = static_cast<std::uint32_t>(at);
+  ++found;
+}
+
 // newline_offsets from offset `from` on, after `found` of them.
 std::size_t newline_offsets_portable(std::string_view text, std::size_t from, std::uint32_t* out,
                                      std::size_t room, std::size_t found) {
@@ -82,16 +88,11 @@ std::size_t newline_offsets_portable(std::string_view text, std::size_t from, st
   std::size_t i = from;
   for (; i + 16 <= text.size(); i += 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
-    for (auto m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, newline))); m != 0; m &= m - 1) {
-      if (found < room) out[found] = static_cast<std::uint32_t>(i + static_cast<std::size_t>(std::countr_zero(m)));
-      ++found;
-    }
+    for (auto m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, newline))); m != 0; m &= m - 1)
+      found_newline(i + static_cast<std::size_t>(std::countr_zero(m)), out, room, found);
   }
   for (; i < text.size(); ++i)
-    if (text[i] == '\n') {
-      if (found < room) out[found] = static_cast<std::uint32_t>(i);
-      ++found;
-    }
+    if (text[i] == '\n') found_newline(i, out, room, found);
   return found;
 }
 
@@ -103,10 +104,8 @@ std::size_t newline_offsets_avx2(std::string_view text, std::uint32_t* out, std:
     const auto* q = reinterpret_cast<const __m256i*>(text.data() + i);
     const auto low = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256(q), newline)));
     const auto high = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256(q + 1), newline)));
-    for (std::uint64_t m = std::uint64_t{high} << 32 | low; m != 0; m &= m - 1) {
-      if (found < room) out[found] = static_cast<std::uint32_t>(i + static_cast<std::size_t>(std::countr_zero(m)));
-      ++found;
-    }
+    for (std::uint64_t m = std::uint64_t{high} << 32 | low; m != 0; m &= m - 1)
+      found_newline(i + static_cast<std::size_t>(std::countr_zero(m)), out, room, found);
   }
   return newline_offsets_portable(text, i, out, room, found);
 }
@@ -117,10 +116,8 @@ std::size_t newline_offsets_avx512(std::string_view text, std::uint32_t* out, st
   const __m512i newline = _mm512_set1_epi8('\n');
   std::size_t found = 0, i = 0;
   for (; i + 64 <= text.size(); i += 64) {
-    for (std::uint64_t m = _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(text.data() + i), newline); m != 0; m &= m - 1) {
-      if (found < room) out[found] = static_cast<std::uint32_t>(i + static_cast<std::size_t>(std::countr_zero(m)));
-      ++found;
-    }
+    for (std::uint64_t m = _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(text.data() + i), newline); m != 0; m &= m - 1)
+      found_newline(i + static_cast<std::size_t>(std::countr_zero(m)), out, room, found);
   }
   return newline_offsets_portable(text, i, out, room, found);
 }
